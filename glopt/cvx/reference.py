@@ -1,0 +1,175 @@
+"""cvxpy statements of every convex glopt problem, primal and dual, solved by Clarabel.
+
+Notation (DESIGN.md 1): K = L L^T is a factor of the kernel matrix, so <w, phi(x_i)> = (L w)_i
+for w in the span of the data; S_w = R R^T a factor of the p = 2 loss matrix. Quadratic forms
+are written as sum_squares of a factor, never as quad_form with a parameter matrix: that keeps
+every problem DPP, so a re-solve with new weights ``c`` (p = 1) or ``C`` (p = 2) reuses the
+compiled problem.
+
+Primal  (P)   min_{w, b, slack}  0.5 ||w||^2 + loss(slack)
+              svc: y_i f_i >= 1 - xi_i,  xi >= 0                          (dual a_i)
+              svr: y_i - f_i <= eps + xi_i, f_i - y_i <= eps + xi*_i      (dual alpha_i, alpha*_i)
+              p = 1: loss = c^T (xi [+ xi*]);  p = 2: loss = C ||R^T zeta||^2, zeta = xi (+ xi*),
+              and for p = 2 svr one slack zeta bounds both sides (DESIGN.md 1.3).
+
+Dual    (D)   max  lin(a) - 0.5 ||L^T coef||^2 [- C ||u||^2]   s.t.  1^T coef = 0,
+              p = 1: 0 <= a <= c;   p = 2: a >= 0,  2 C R u >= a_sum.
+              coef = y * a (svc) or alpha - alpha* (svr); lin = 1^T a (svc) or
+              y^T coef - eps 1^T (alpha + alpha*) (svr); a_sum = a (svc) or alpha + alpha* (svr).
+
+The p = 2 dual is the Wolfe dual: the multiplier mu >= 0 of zeta >= 0 is eliminated by
+a_sum + mu = 2 C S_w zeta = 2 C R u, u = R^T zeta. It needs no S^{-1} (RBF S is badly
+conditioned) and is exact when R has full column rank, which psd_factor guarantees.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import cvxpy as cp
+import numpy as np
+
+from ..kernels import psd_factor
+from ..problem import SVMProblem
+from ..result import SVMResult
+
+#: Clarabel settings of the reference: tight enough for 1e-7 relative duality gaps and 1e-6 KKT residuals.
+CLARABEL_DEFAULTS = dict(tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, tol_ktratio=1e-9,
+                         max_iter=500)
+
+
+class ReferenceSolveError(RuntimeError):
+    """Clarabel ended with a status other than optimal."""
+
+
+def _solve(prob: cp.Problem, what: str, options: dict) -> float:
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():  # an inaccurate solution raises below; no warning first
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            prob.solve(solver=cp.CLARABEL, **options)
+    except cp.error.SolverError as exc:
+        raise ReferenceSolveError(f"Clarabel failed on the {what}: {exc}") from exc
+    if prob.status != cp.OPTIMAL:
+        raise ReferenceSolveError(
+            f"Clarabel ended the {what} with status {prob.status!r}; the reference returns only "
+            "optimal solutions (scale the data, or loosen the tolerances passed as solver options)")
+    return time.perf_counter() - t0
+
+
+class Reference:
+    """Exact primal and dual of one :class:`~glopt.problem.SVMProblem`, compiled once.
+
+    ``solve(C=..., weights=...)`` changes only cvxpy Parameters, so repeated solves (an MM loop,
+    a C grid) skip the compilation.
+    """
+
+    def __init__(self, problem: SVMProblem, **solver_options):
+        self.problem = problem
+        self.options = {**CLARABEL_DEFAULTS, **solver_options}
+        n, pr = problem.n, problem
+        self._L = psd_factor(pr.gram())
+        self._R = psd_factor(pr.s_weighted()) if pr.p == 2 else None
+        if pr.p == 1:
+            self.c = cp.Parameter(n, nonneg=True, value=pr.upper)
+        else:
+            self.C = cp.Parameter(nonneg=True, value=pr.C)
+        self._build_primal()
+        self._build_dual()
+
+    # ---------------------------------------------------------------- problems
+    def _build_primal(self):
+        pr, L = self.problem, self._L
+        w, b = cp.Variable(L.shape[1]), cp.Variable()
+        f = L @ w + b
+        if pr.task == "svc":
+            xi = cp.Variable(pr.n, nonneg=True)
+            margins = [cp.multiply(pr.y, f) >= 1 - xi]
+            zeta = xi
+        elif pr.p == 1:
+            xi, xis = cp.Variable(pr.n, nonneg=True), cp.Variable(pr.n, nonneg=True)
+            margins = [pr.y - f <= pr.epsilon + xi, f - pr.y <= pr.epsilon + xis]
+            zeta = xi + xis
+        else:
+            zeta = cp.Variable(pr.n, nonneg=True)
+            margins = [pr.y - f <= pr.epsilon + zeta, f - pr.y <= pr.epsilon + zeta]
+        loss = self.c @ zeta if pr.p == 1 else self.C * cp.sum_squares(self._R.T @ zeta)
+        self._w, self._b, self._margins = w, b, margins
+        self.primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w) + loss), margins)
+
+    def _build_dual(self):
+        pr, L = self.problem, self._L
+        if pr.task == "svc":
+            a = cp.Variable(pr.n, nonneg=True)
+            coef = cp.multiply(pr.y, a)
+            lin, a_sum = cp.sum(a), a
+        else:
+            a = cp.Variable(2 * pr.n, nonneg=True)
+            alpha, alpha_s = a[:pr.n], a[pr.n:]
+            coef = alpha - alpha_s
+            lin = pr.y @ coef - pr.epsilon * cp.sum(a)
+            a_sum = alpha + alpha_s
+        self._balance = cp.sum(coef) == 0
+        cons = [self._balance]
+        obj = lin - 0.5 * cp.sum_squares(L.T @ coef)
+        if pr.p == 1:
+            cons.append(a <= (self.c if pr.task == "svc" else cp.hstack([self.c, self.c])))
+        else:
+            u = cp.Variable(self._R.shape[1])
+            cons.append(2 * self.C * (self._R @ u) >= a_sum)
+            obj = obj - self.C * cp.sum_squares(u)
+        self._a = a
+        self.dual = cp.Problem(cp.Maximize(obj), cons)
+
+    # ---------------------------------------------------------------- solving
+    def _set(self, C, weights):
+        pr = self.problem
+        if pr.p == 2 and weights is not None:
+            raise ValueError("with p=2 the weights enter the factor of S: build a new Reference")
+        if C is not None or weights is not None:
+            self.problem = pr = SVMProblem(pr.X, pr.y, pr.kernel, pr.task, pr.C if C is None else C,
+                                           pr.weights if weights is None else weights, pr.epsilon,
+                                           pr.p, pr.S)
+        if pr.p == 1:
+            self.c.value = pr.upper
+        else:
+            self.C.value = pr.C
+
+    def _coef(self, a):
+        pr = self.problem
+        return pr.y * a if pr.task == "svc" else a[:pr.n] - a[pr.n:]
+
+    def solve_primal(self, C=None, weights=None) -> SVMResult:
+        """Solve (P); a = the dual values of the margin constraints."""
+        self._set(C, weights)
+        t = _solve(self.primal, "primal", self.options)
+        a = np.concatenate([np.asarray(m.dual_value, float).ravel() for m in self._margins])
+        stats = self.primal.solver_stats
+        return SVMResult(coef=self._coef(a), b=float(self._b.value), a=a, objective=float(self.primal.value),
+                         n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-primal")
+
+    def solve_dual(self, C=None, weights=None) -> SVMResult:
+        """Solve (D); b = the multiplier of the balance constraint 1^T coef = 0."""
+        self._set(C, weights)
+        t = _solve(self.dual, "dual", self.options)
+        a = np.asarray(self._a.value, float)
+        # the multiplier of 1^T coef = 0 is the bias (cvxpy's sign convention for Maximize)
+        b = float(self._balance.dual_value)
+        stats = self.dual.solver_stats
+        return SVMResult(coef=self._coef(a), b=b, a=a, dual_objective=float(self.dual.value),
+                         n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-dual")
+
+    def solve(self, C=None, weights=None) -> SVMResult:
+        """Solve both: a from (D), b and the objective from (P), the margin duals of (P) in extra."""
+        primal = self.solve_primal(C, weights)
+        dual = self.solve_dual()
+        return SVMResult(coef=dual.coef, b=primal.b, a=dual.a, objective=primal.objective,
+                         dual_objective=dual.dual_objective, n_iter=primal.n_iter + dual.n_iter,
+                         solve_time=primal.solve_time + dual.solve_time, solver="cvx",
+                         extra={"margin_duals": primal.a, "primal_coef": primal.coef,
+                                "dual_b": dual.b})
+
+
+def solve_reference(problem: SVMProblem, **solver_options) -> SVMResult:
+    """Exact solution of ``problem`` (primal and dual) by cvxpy + Clarabel."""
+    return Reference(problem, **solver_options).solve()

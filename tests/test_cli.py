@@ -1,0 +1,19 @@
+import subprocess
+import sys
+
+from glopt import __version__
+from glopt.cli import main
+
+
+def test_validate_quick_certifies_everything(capsys):
+    assert main(["validate", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "0 failure(s)" in out and "FAIL" not in out
+    assert out.count(" ok") == 8  # five reference problems, three also through LIBSVM
+
+
+def test_console_entry_point():
+    out = subprocess.run([sys.executable, "-m", "glopt.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and __version__ in out.stdout
+    out = subprocess.run([sys.executable, "-m", "glopt.cli"], capture_output=True, text=True)
+    assert "validate" in out.stdout

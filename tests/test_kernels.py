@@ -1,0 +1,148 @@
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel
+
+from glopt.kernels import (Correlation, Kernel, check_correlation_matrix, correlation_matrix,
+                           median_sq_distance)
+
+S_CASES = [("G", {}), ("Q", {"alpha": 1.0}), ("Q", {"alpha": 3.0}), ("M", {"nu": 0.5}),
+           ("M", {"nu": 1.5}), ("M", {"nu": 2.5})]
+
+
+@pytest.mark.parametrize("s_kernel,kw", S_CASES)
+@pytest.mark.parametrize("gamma_s", [0.01, 0.3, 5.0])
+def test_s_is_symmetric_psd_unit_diagonal(rng, s_kernel, kw, gamma_s):
+    X = rng.normal(size=(60, 4))
+    S = correlation_matrix(X, s_kernel, gamma_s, **kw)
+    assert np.array_equal(S, S.T)
+    np.testing.assert_array_equal(np.diag(S), 1.0)
+    assert S.min() >= 0 and S.max() <= 1
+    assert np.linalg.eigvalsh(S)[0] > -1e-10
+    check_correlation_matrix(S)  # accepted by the user-S check
+
+
+@pytest.mark.parametrize("s_kernel,kw", S_CASES)
+def test_large_gamma_tends_to_identity_and_small_to_ones(rng, s_kernel, kw):
+    X = rng.normal(size=(30, 3))
+    off = ~np.eye(30, dtype=bool)
+    big = correlation_matrix(X, s_kernel, 1e4, **kw)
+    small = correlation_matrix(X, s_kernel, 1e-8, **kw)
+    assert np.abs(big[off]).max() < 1e-3 if s_kernel != "Q" else np.abs(big[off]).max() < 5e-2
+    assert small[off].min() > 0.999
+
+
+def test_formulas(rng):
+    X = rng.normal(size=(5, 2))
+    d2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    r = np.sqrt(2 * 0.7 * d2)
+    np.testing.assert_allclose(correlation_matrix(X, "G", 0.7), np.exp(-0.7 * d2), atol=1e-14)
+    np.testing.assert_allclose(correlation_matrix(X, "Q", 0.7, alpha=2.0), (1 + 0.7 * d2 / 2) ** -2, atol=1e-14)
+    np.testing.assert_allclose(correlation_matrix(X, "M", 0.7, nu=0.5), np.exp(-r), atol=1e-12)
+    np.testing.assert_allclose(correlation_matrix(X, "M", 0.7, nu=1.5),
+                               (1 + np.sqrt(3) * r) * np.exp(-np.sqrt(3) * r), atol=1e-12)
+    np.testing.assert_allclose(correlation_matrix(X, "M", 0.7, nu=2.5),
+                               (1 + np.sqrt(5) * r + 5 * r ** 2 / 3) * np.exp(-np.sqrt(5) * r), atol=1e-12)
+    np.testing.assert_array_equal(correlation_matrix(X, "I"), np.eye(5))
+
+
+def test_class_mask_zeroes_cross_class_entries(rng):
+    X = rng.normal(size=(20, 3))
+    y = np.where(rng.normal(size=20) > 0, 1, -1)
+    S = correlation_matrix(X, "G", 0.2, y=y)
+    cross = y[:, None] != y[None, :]
+    assert np.all(S[cross] == 0)
+    np.testing.assert_array_equal(S[~cross], correlation_matrix(X, "G", 0.2)[~cross])
+    np.testing.assert_array_equal(Correlation(X, "I", y=y) @ np.arange(20.0), np.arange(20.0))
+
+
+@pytest.mark.parametrize("s_kernel", ["G", "Q", "M", "I"])
+def test_block_product_equals_dense(rng, s_kernel):
+    X = rng.normal(size=(103, 3))
+    y = rng.integers(0, 3, size=103)
+    op = Correlation(X, s_kernel, 0.4, y=y, max_bytes=8 * 103 * 7)  # 7 rows per block
+    dense = op.dense()
+    v = rng.normal(size=103)
+    V = rng.normal(size=(103, 4))
+    np.testing.assert_allclose(op @ v, dense @ v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(op @ V, dense @ V, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(op.row_sums(), dense.sum(1), rtol=1e-12)
+
+
+def test_block_product_stays_within_its_memory_budget(rng):
+    n = 20_000
+    X = rng.normal(size=(n, 2))
+    op = Correlation(X, "G", 1.0, max_bytes=8 << 20)
+    v = rng.normal(size=n)
+    tracemalloc.start()
+    out = op @ v
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 << 20, f"peak {peak / 2**20:.0f} MiB; a dense S would need {8 * n * n / 2**20:.0f} MiB"
+    rows = slice(0, 50)
+    np.testing.assert_allclose(out[rows], op.block(rows) @ v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["linear", "rbf", "poly"])
+def test_svm_kernels_match_sklearn(rng, name):
+    X, Z = rng.normal(size=(30, 4)), rng.normal(size=(7, 4))
+    k = Kernel(name, gamma=0.3, degree=2, coef0=0.5)
+    ref = {"linear": lambda A, B: A @ B.T, "rbf": lambda A, B: rbf_kernel(A, B, gamma=0.3),
+           "poly": lambda A, B: polynomial_kernel(A, B, degree=2, gamma=0.3, coef0=0.5)}[name]
+    np.testing.assert_allclose(k(X), ref(X, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(k(X, Z), ref(Z, X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(k.diag(X), np.diag(ref(X, X)), rtol=1e-12)
+    v = rng.normal(size=30)
+    v[::3] = 0
+    np.testing.assert_allclose(k.matvec(X, v, max_bytes=8 * 30 * 4), ref(X, X) @ v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(k.matvec(X, v, Z), ref(Z, X) @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_precomputed_kernel(rng):
+    X = rng.normal(size=(12, 3))
+    K = Kernel("rbf", gamma=0.5)(X)
+    k = Kernel("precomputed")
+    v = rng.normal(size=12)
+    np.testing.assert_allclose(k.matvec(K, v), K @ v, rtol=1e-12)
+    np.testing.assert_allclose(k.matvec(K, v, np.array([3, 5])), K[[3, 5]] @ v, rtol=1e-12)
+    np.testing.assert_array_equal(k.diag(K), np.ones(12))
+
+
+def test_median_sq_distance(rng):
+    X = rng.normal(size=(50, 3))
+    d2 = ((X[:, None] - X[None]) ** 2).sum(-1)[np.triu_indices(50, 1)]
+    assert median_sq_distance(X) == pytest.approx(np.median(d2))
+    with pytest.raises(ValueError, match="distinct"):
+        median_sq_distance(np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("S,match", [
+    (np.ones((3, 4)), "square"),
+    (np.array([[1.0, 0.5], [0.4, 1.0]]), "not symmetric"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "NaN"),
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "positive semi-definite"),
+    (np.eye(3), "3 x 3 but there are 4 samples"),
+])
+def test_user_s_check_names_the_failing_property(S, match):
+    with pytest.raises(ValueError, match=match):
+        check_correlation_matrix(S, n=4 if S.shape == (3, 3) else None)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"s_kernel": "X"}, "s_kernel"), ({"gamma_s": 0.0}, "gamma_s"), ({"gamma_s": -1.0}, "gamma_s"),
+    ({"gamma_s": np.nan}, "gamma_s"), ({"s_kernel": "M", "nu": 2.0}, "nu"),
+    ({"s_kernel": "Q", "alpha": 0.0}, "alpha"),
+])
+def test_correlation_bad_parameters(rng, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Correlation(rng.normal(size=(5, 2)), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"name": "sigmoidal"}, "kernel"), ({"gamma": 0.0}, "gamma"), ({"gamma": -2.0}, "gamma"),
+    ({"degree": 0}, "degree"), ({"degree": 2.5}, "degree"), ({"coef0": np.inf}, "coef0"),
+])
+def test_kernel_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Kernel(**kwargs)
