@@ -11,8 +11,8 @@ Quantities (notation of :mod:`glopt.problem`, f = K coef + b on the training inp
 - ``dual``: the dual objective at a (p = 2: the Wolfe dual at u = R^T zeta, see
   :mod:`glopt.cvx.reference`);
 - ``gap`` = primal - dual and ``rel_gap`` = |gap| / max(|primal|, |dual|);
-- ``kkt_violation``: p = 1, the natural residual max_t |a_t - clip(a_t - g_t, 0, u_t)| of the
-  dual QP  min 0.5 a^T Q a + p^T a, s.t. y^T a = 0, 0 <= a <= u, with g = Q a + p + b y the
+- ``kkt_violation``: p = 1, the natural residual max_t |a_t - clip(a_t - g_t, 0, u_t)| (a and u
+  divided by A, see below) of the dual QP  min 0.5 a^T Q a + p^T a, s.t. y^T a = 0, 0 <= a <= u, with g = Q a + p + b y the
   Lagrangian gradient (b is the balance multiplier); it is at most the SMO stopping quantity
   m(a) - M(a) when b lies in [M(a), m(a)] (as LIBSVM's b does), and needs no rule for "at a
   bound". p = 2, the largest complementarity residual |min(a_t / A, s_t)| (s_t the slack of the
@@ -94,8 +94,11 @@ def natural_residual(a, upper, lagrangian_grad) -> float:
     return float(np.max(np.abs(a - np.clip(a - lagrangian_grad, 0.0, upper))))
 
 
-def certify(result: SVMResult, problem: SVMProblem) -> Certificate:
-    """Certificate of ``result`` as a solution of ``problem`` (see the module docstring)."""
+def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
+    """Certificate of ``result`` as a solution of ``problem`` (see the module docstring).
+
+    ``Kcoef`` (K @ coef on the training inputs) may be passed when the caller has it already.
+    """
     pr = problem
     n_var = pr.n if pr.task == "svc" else 2 * pr.n
     a = np.asarray(result.a, dtype=np.float64)
@@ -105,7 +108,7 @@ def certify(result: SVMResult, problem: SVMProblem) -> Certificate:
     if not np.all(np.isfinite(a)) or not np.isfinite(result.b):
         raise ValueError("result holds NaN or infinite dual variables or bias")
     coef = pr.y * a if pr.task == "svc" else a[:pr.n] - a[pr.n:]
-    Kc = pr.kernel.matvec(pr.X, coef)
+    Kc = pr.kernel.matvec(pr.X, coef) if Kcoef is None else np.asarray(Kcoef, dtype=np.float64)
     reg = 0.5 * float(coef @ Kc)
     f = Kc + result.b
     zeta = pr.slack(f)
@@ -120,7 +123,7 @@ def certify(result: SVMResult, problem: SVMProblem) -> Certificate:
         ysign, grad, upper = qp_form(pr, Kc)
         infeas = max(balance, float(np.max(-a, initial=0.0)), float(np.max(a - upper, initial=0.0))) / a_scale
         # the result's b is the multiplier of y^T a = 0: G + b y is the Lagrangian gradient
-        kkt = natural_residual(a, upper, grad + result.b * ysign)
+        kkt = natural_residual(a / a_scale, upper / a_scale, grad + result.b * ysign)
     else:
         Sz = pr.s_weighted() @ zeta
         loss = pr.C * float(zeta @ Sz)

@@ -105,6 +105,44 @@ class SVMProblem:
         """f(x_i) = sum_j coef_j K(x_j, x_i) + b on the training inputs."""
         return self.kernel.matvec(self.X, coef) + b
 
+    def best_bias(self, Kcoef) -> float:
+        """The bias minimizing the p = 1 primal for fixed w (K @ coef = ``Kcoef``).
+
+        g(b) = sum_i c_i slack_i(Kcoef + b) is convex and piecewise linear; its minimizers form an
+        interval [b_lo, b_hi], found from the sorted kinks; the midpoint is returned (a canonical
+        choice: the interval is a point when free support vectors exist, and every solver's w
+        then yields the same b). A dual solver's own b is only as good as its stopping tolerance,
+        and large per-sample bounds multiply that error in the primal objective.
+        """
+        if self.p != 1:
+            raise ValueError("best_bias is the p=1 bias (the p=2 primal is quadratic in b)")
+        c = self.upper
+        if self.task == "svc":
+            kink = self.y - Kcoef  # y=+1: slope -c below the kink; y=-1: slope +c above it
+            dec_at, dec_c = kink[self.y > 0], c[self.y > 0]
+            inc_at, inc_c = kink[self.y < 0], c[self.y < 0]
+        else:
+            r = self.y - Kcoef
+            dec_at, dec_c, inc_at, inc_c = r - self.epsilon, c, r + self.epsilon, c
+        od, oi = np.argsort(dec_at), np.argsort(inc_at)
+        dec_at, inc_at = dec_at[od], inc_at[oi]
+        dec_cum = np.concatenate([[0.0], np.cumsum(dec_c[od])])
+        inc_cum = np.concatenate([[0.0], np.cumsum(inc_c[oi])])
+        pts = np.concatenate([dec_at, inc_at])
+
+        def slope(p, side):  # right (side="right") or left derivative of g at points p
+            other = "left" if side == "right" else "right"
+            above = dec_cum[-1] - dec_cum[np.searchsorted(dec_at, p, side=side)]
+            below = inc_cum[np.searchsorted(inc_at, p, side=other)]
+            return below - above
+
+        right, left = slope(pts, "right"), slope(pts, "left")
+        b_lo = pts[right >= 0].min() if np.any(right >= 0) else pts.max()
+        b_hi = pts[left <= 0].max() if np.any(left <= 0) else pts.min()
+        if b_lo > b_hi:  # rounding in the cumulative sums; any point in between is optimal
+            b_lo, b_hi = b_hi, b_lo
+        return 0.5 * (b_lo + b_hi)
+
     def slack(self, f) -> np.ndarray:
         """Loss slack of decision values f: hinge (svc) or epsilon-insensitive (svr)."""
         if self.task == "svc":

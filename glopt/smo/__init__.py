@@ -1,4 +1,11 @@
-"""Production SMO solver (Cython)."""
-from ._solver import openmp_max_threads
+"""Production SMO solver (Cython): the LIBSVM solver class with per-variable upper bounds.
 
-__all__ = ["openmp_max_threads"]
+- :func:`solve_svc`, :func:`solve_svr`: weighted C-SVC and epsilon-SVR from arrays;
+- :func:`solve`: any p = 1 :class:`glopt.problem.SVMProblem`;
+- :class:`SMOEngine`: the resumable compiled solver state underneath.
+"""
+from ._api import default_max_iter, resolve_n_jobs, solve, solve_svc, solve_svr
+from ._solver import SMOEngine, openmp_max_threads
+
+__all__ = ["solve", "solve_svc", "solve_svr", "SMOEngine", "openmp_max_threads", "default_max_iter",
+           "resolve_n_jobs"]

@@ -1,8 +1,1216 @@
-# cython: language_level=3
-"""Compiled core of glopt's SMO engine (filled by the SMO issue)."""
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled core of glopt's SMO engine (the LIBSVM solver class, per-variable upper bounds).
+
+Solves::
+
+    min_a 0.5 a^T Q a + p^T a   s.t.  y^T a = delta,  0 <= a_t <= u_t,
+    Q_ts = y_t y_s K(x_{idx_t}, x_{idx_s}),
+
+for l variables on n data rows (the index map ``idx`` lets the two variables of epsilon-SVR share
+one kernel row). The algorithm is LIBSVM's ``Solver`` (svm.cpp): working-set selection WSS1
+(maximal violating pair) or WSS3 (second order, Fan, Chen and Lin 2005, with the tau guard for a
+non positive-definite Q), stopping when m(a) - M(a) <= tol, an LRU kernel-column cache bounded in
+bytes holding partially filled columns, shrinking with gradient reconstruction (G_bar) and
+LIBSVM's bias (calculate_rho).
+
+Two cache modes, as in LIBSVM:
+
+- *permuted* (``idx`` a permutation of 0..n-1, i.e. C-SVC): the cache holds columns of Q in the
+  shrinking permutation, each filled on ``[0, len)`` for the active length asked for, and follows
+  every swap of the permutation (LIBSVM's SVC_Q / Cache::swap_index);
+- *gather* (any other ``idx``, e.g. the 2n variables of SVR): the cache holds full kernel rows of
+  the n data rows in their original order; a column of Q is gathered from a row through the index
+  and sign maps into one of two buffers (LIBSVM's SVR_Q).
+
+Kernel columns are computed with OpenMP (one thread per block of entries, each entry by exactly one
+thread with the same arithmetic, so results do not depend on the number of threads).
+
+The solver is a resumable state object: ``run(k)`` performs at most k iterations without the GIL
+and returns, so the Python face can call callbacks and check for KeyboardInterrupt between chunks.
+"""
+cimport cython
 cimport openmp
+from cython.parallel cimport prange
+from libc.math cimport HUGE_VAL
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+import numpy as np
 
 
 def openmp_max_threads():
     """Number of OpenMP threads the extension would use by default."""
     return openmp.omp_get_max_threads()
+
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #include <math.h>
+
+    #define GL_K_LINEAR 0
+    #define GL_K_RBF 1
+    #define GL_K_POLY 2
+    #define GL_K_PRECOMPUTED 3
+    #define GL_BLOCK 256
+
+    /* Let gcc if-convert (and so vectorize) the selects of the loops below; this changes no
+       arithmetic result. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC push_options
+    #pragma GCC optimize("no-trapping-math")
+    #endif
+
+    /* exp(x) for x <= 0 by Cody-Waite reduction and a degree-13 Taylor polynomial
+       (error < 2 ulp). Straight-line code: the loops calling it vectorize. Results are
+       0 below -708.39 (where exp is subnormal). */
+    static inline double gl_exp_neg(double x) {
+        const double XMIN = -708.3964185322641;
+        const double LOG2E = 1.4426950408889634;
+        const double SHIFT = 6755399441055744.0;            /* 1.5 * 2^52 */
+        const double LN2HI = 6.93147180369123816490e-01;
+        const double LN2LO = 1.90821492927058770002e-10;
+        double xc = x < XMIN ? XMIN : x;
+        double t = xc * LOG2E + SHIFT;
+        double nf = t - SHIFT;
+        double r = xc - nf * LN2HI;
+        int64_t tb, sb, kb;
+        double p, scale;
+        r = r - nf * LN2LO;
+        p = 1.0 / 6227020800.0;
+        p = p * r + 1.0 / 479001600.0;
+        p = p * r + 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        p = p * r + 1.0;
+        memcpy(&tb, &t, sizeof(double));
+        memcpy(&sb, &SHIFT, sizeof(double));
+        kb = ((tb - sb) + 1023) << 52;
+        memcpy(&scale, &kb, sizeof(double));
+        p = p * scale;
+        return x < XMIN ? 0.0 : p;
+    }
+
+    static inline double gl_powi(double base, int times) {
+        double tmp = base, ret = 1.0;
+        int t;
+        for (t = times; t > 0; t /= 2) {
+            if (t % 2 == 1) ret *= tmp;
+            tmp = tmp * tmp;
+        }
+        return ret;
+    }
+
+    /* Kernel value from the inner product (and squared norms for rbf). */
+    static inline double gl_from_dot(int kind, double dot, double sqa, double sqb,
+                                     double gamma, double coef0, int degree) {
+        double v;
+        if (kind == GL_K_RBF) {
+            v = sqa + sqb - 2.0 * dot;
+            v = v < 0.0 ? 0.0 : v;
+            return gl_exp_neg(-gamma * v);
+        }
+        if (kind == GL_K_LINEAR) return dot;
+        return gl_powi(gamma * dot + coef0, degree);
+    }
+
+    /* Sequential inner product: the same summation order as the blocked version below. */
+    static inline double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) {
+        double s = 0.0;
+        Py_ssize_t m;
+        for (m = 0; m < d; m++) s += a[m] * b[m];
+        return s;
+    }
+
+    /* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1), with z_j the j-th column of the
+       column-major XT (leading dimension ld) and sqv[j] its squared norm; yv may be NULL (no
+       signs). Every entry is computed with the same operations whatever the block boundaries
+       (no fused multiply-add in either clone), so the result does not depend on how [j0, j1)
+       is split between threads. Not for precomputed kernels. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    __attribute__((target_clones("avx2", "default")))
+    #endif
+    static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                          const double* xr, double sqr, const double* XT, Py_ssize_t ld,
+                          const double* sqv, const double* yv, double yr,
+                          Py_ssize_t j0, Py_ssize_t j1, double* out) {
+        double acc[GL_BLOCK];
+        Py_ssize_t jb, je, len, t, m;
+        for (jb = j0; jb < j1; jb += GL_BLOCK) {
+            je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
+            len = je - jb;
+            for (t = 0; t < len; t++) acc[t] = 0.0;
+            for (m = 0; m < d; m++) {
+                const double xm = xr[m];
+                const double* col = XT + m * ld + jb;
+                for (t = 0; t < len; t++) acc[t] += xm * col[t];
+            }
+            if (kind == GL_K_RBF) {
+                const double* sq = sqv + jb;
+                for (t = 0; t < len; t++) {
+                    double v = sqr + sq[t] - 2.0 * acc[t];
+                    v = v < 0.0 ? 0.0 : v;
+                    acc[t] = gl_exp_neg(-gamma * v);
+                }
+            } else if (kind == GL_K_POLY) {
+                for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
+            }
+            if (yv != NULL) {
+                const double* ys = yv + jb;
+                for (t = 0; t < len; t++) out[jb + t] = (yr * ys[t]) * acc[t];
+            } else {
+                for (t = 0; t < len; t++) out[jb + t] = acc[t];
+            }
+        }
+    }
+
+    /* Working-set selection scans. upm[t] / lowm[t] are 1.0 when variable t is in I_up / I_low
+       (it may move so as to raise / lower y^T a... i.e. y_t a_t up / down), else 0.0. The scans are
+       branch-free where the data decide, and the choices are exactly those of LIBSVM's
+       select_working_set (ties go to the last index). */
+
+    /* i = argmax over I_up of -y_t G_t; returns -1 if I_up is empty. */
+    static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                            const double* restrict upm, double* gmax) {
+        double best = -HUGE_VAL;
+        int idx = -1;
+        Py_ssize_t t;
+        for (t = 0; t < n; t++) {
+            double v = upm[t] > 0.5 ? -(y[t] * G[t]) : -HUGE_VAL;
+            if (v >= best) { best = v; idx = (int) t; }
+        }
+        *gmax = best;
+        return best == -HUGE_VAL ? -1 : idx;
+    }
+
+    /* j = argmax over I_low of y_t G_t (WSS1); returns -1 if I_low is empty. */
+    static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                             const double* restrict lowm, double* gmax2) {
+        double best = -HUGE_VAL;
+        int idx = -1;
+        Py_ssize_t t;
+        for (t = 0; t < n; t++) {
+            double v = lowm[t] > 0.5 ? y[t] * G[t] : -HUGE_VAL;
+            if (v >= best) { best = v; idx = (int) t; }
+        }
+        *gmax2 = best;
+        return best == -HUGE_VAL ? -1 : idx;
+    }
+
+    /* Second-order choice of j for a given i (LIBSVM WSS3): over I_low with
+       grad_diff = Gmax + y_j G_j > 0, maximize grad_diff^2 / quad_coef (quad_coef = QD_i + QD_j -
+       2 y_i y_j Q_ij, replaced by tau when <= 0), i.e. minimize LIBSVM's obj_diff = -that. Also
+       returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n. */
+    static int gl_select_wss3_j(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                                const double* restrict lowm, const double* restrict QD,
+                                const double* restrict Qi, double Gmax, double QDi, double yi,
+                                double tau, double* restrict score, double* restrict lowyg,
+                                double* gmax2) {
+        Py_ssize_t j;
+        double best = -0.5, g2 = -HUGE_VAL;
+        int idx = -1;
+        for (j = 0; j < n; j++) {          /* vectorized */
+            double yj = y[j];
+            double yg = yj * G[j];
+            double gd = Gmax + yg;
+            double q = QDi + QD[j] - 2.0 * yi * yj * Qi[j];
+            double sc;
+            q = q > 0 ? q : tau;
+            sc = (gd * gd) / q;
+            sc = gd > 0 ? sc : -1.0;
+            score[j] = lowm[j] > 0.5 ? sc : -1.0;
+            lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;
+        }
+        for (j = 0; j < n; j++) {
+            double sc = score[j], v = lowyg[j];
+            if (sc >= best) { best = sc; idx = (int) j; }
+            g2 = v > g2 ? v : g2;
+        }
+        *gmax2 = g2;
+        return idx;
+    }
+
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC pop_options
+    #endif
+    """
+    double gl_exp_neg(double x) noexcept nogil
+    double gl_from_dot(int kind, double dot, double sqa, double sqb, double gamma, double coef0,
+                       int degree) noexcept nogil
+    double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) noexcept nogil
+    void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                   const double* xr, double sqr, const double* XT, Py_ssize_t ld,
+                   const double* sqv, const double* yv, double yr,
+                   Py_ssize_t j0, Py_ssize_t j1, double* out) noexcept nogil
+    int GL_BLOCK
+    int gl_select_up(Py_ssize_t n, const double* G, const double* y, const double* upm,
+                     double* gmax) noexcept nogil
+    int gl_select_low(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                      double* gmax2) noexcept nogil
+    int gl_select_wss3_j(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                         const double* QD, const double* Qi, double Gmax, double QDi, double yi,
+                         double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+
+
+def _exp_neg(double x):
+    """The engine's exp for x <= 0 (exposed for tests)."""
+    return gl_exp_neg(x)
+
+
+cdef enum:
+    K_LINEAR = 0
+    K_RBF = 1
+    K_POLY = 2
+    K_PRECOMPUTED = 3
+
+cdef enum:
+    LOWER_BOUND = 0
+    UPPER_BOUND = 1
+    FREE = 2
+
+# return codes of run()
+cdef enum:
+    RUNNING = 0
+    CONVERGED = 1
+    MAX_ITER = 2
+
+KERNEL_CODES = {"linear": K_LINEAR, "rbf": K_RBF, "poly": K_POLY, "precomputed": K_PRECOMPUTED}
+RUN_CODES = {RUNNING: "running", CONVERGED: "optimal", MAX_ITER: "max_iter"}
+
+cdef double TAU = 1e-12
+
+cdef double INF = HUGE_VAL
+# Entries of a kernel column below which it is computed by one thread only.
+cdef Py_ssize_t PAR_MIN = 2048
+
+
+ctypedef struct KData:
+    const double* X      # n x d data (row-major), or the n x n Gram matrix (precomputed)
+    double* XT           # d x ld column-major copy (permuted mode: in the shrinking permutation)
+    double* sqv          # squared norms in the order of XT's columns
+    double* sq           # squared norms of the rows of X
+    Py_ssize_t ld
+    Py_ssize_t n
+    Py_ssize_t d
+    int kind
+    int degree
+    double gamma
+    double coef0
+
+
+cdef inline double _kval(const KData* k, Py_ssize_t r, Py_ssize_t s) noexcept nogil:
+    """K(x_r, x_s) for data rows r and s (same arithmetic as the blocked columns)."""
+    if k.kind == K_PRECOMPUTED:
+        return k.X[r * k.n + s]
+    return gl_from_dot(k.kind, gl_dot_seq(k.X + r * k.d, k.X + s * k.d, k.d),
+                       k.sq[r], k.sq[s], k.gamma, k.coef0, k.degree)
+
+
+ctypedef struct ThreadCtl:
+    # Adaptive use of the OpenMP team for kernel columns. On a busy machine a parallel region
+    # waits for a descheduled worker (a whole scheduler slice, ~10 ms, instead of ~0.1 ms of
+    # work), so the per-entry cost of serial and parallel columns is measured (exponential
+    # moving averages) and the cheaper mode used; the other mode is re-probed now and then, the
+    # parallel probe with exponential back-off while it keeps losing. Only the speed depends on
+    # this choice: every entry is computed with the same arithmetic either way.
+    int nthreads
+    Py_ssize_t par_min    # columns shorter than this are computed by one thread
+    bint adaptive         # False: always parallel (for nthreads > 1)
+    bint par              # current mode
+    double ns_ser         # EMA of seconds per entry, serial (-1: not measured)
+    double ns_par         # EMA of seconds per entry, parallel (-1: not measured)
+    long long countdown   # columns until the next probe of the other mode
+    long long gap_par     # probe interval of the parallel mode while serial wins
+    long long n_par       # columns computed in parallel
+    long long n_ser       # columns computed serially (eligible ones)
+    bint warm             # the first parallel column (team start-up) is not measured
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + 1e-9 * ts.tv_nsec
+
+
+cdef void _tc_init(ThreadCtl* tc, int nthreads, bint adaptive, Py_ssize_t par_min) noexcept nogil:
+    tc.nthreads = nthreads
+    tc.par_min = par_min
+    tc.adaptive = adaptive
+    tc.par = nthreads > 1
+    tc.ns_ser = -1.0
+    tc.ns_par = -1.0
+    tc.countdown = 0
+    tc.gap_par = 16
+    tc.n_par = 0
+    tc.n_ser = 0
+    tc.warm = False
+
+
+cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* rows,
+                double* out, Py_ssize_t start, Py_ssize_t end, ThreadCtl* tc) noexcept nogil:
+    """out[j] = yr * yv[j] * K(r, z_j) for j in [start, end) (yv NULL: no signs).
+
+    z_j is column j of k.XT (non-precomputed kernels) or row rows[j] of the Gram matrix (rows
+    NULL: row j). Blocks of GL_BLOCK entries go to the threads; each entry is computed by one
+    thread with the same arithmetic, so the column does not depend on the number of threads.
+    """
+    cdef Py_ssize_t nblk, b, j0, j1, j
+    cdef const double* grow
+    cdef bint par, probe
+    cdef double t0, cost
+    if k.kind == K_PRECOMPUTED:
+        grow = k.X + r * k.n
+        if rows == NULL:
+            if yv == NULL:
+                memcpy(out + start, grow + start, (end - start) * sizeof(double))
+            else:
+                for j in range(start, end):
+                    out[j] = (yr * yv[j]) * grow[j]
+        else:
+            for j in range(start, end):
+                out[j] = (yr * yv[j]) * grow[rows[j]]
+        return
+    if end <= start:
+        return
+    if tc.nthreads <= 1 or end - start < tc.par_min:
+        gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
+                  k.sqv, yv, yr, start, end, out)
+        return
+    # choose the mode: measure both first, then the cheaper one with occasional probes
+    probe = False
+    if not tc.adaptive:
+        par = True
+    elif tc.ns_ser < 0:
+        par = False
+    elif tc.ns_par < 0:
+        par = True
+    elif tc.countdown <= 0:
+        par = not tc.par
+        probe = True
+    else:
+        par = tc.par
+        tc.countdown -= 1
+    t0 = _now()
+    if par:
+        nblk = (end - start + GL_BLOCK - 1) // GL_BLOCK
+        for b in prange(nblk, schedule="static", num_threads=tc.nthreads):
+            j0 = start + b * GL_BLOCK
+            j1 = min(j0 + GL_BLOCK, end)
+            gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT,
+                      k.ld, k.sqv, yv, yr, j0, j1, out)
+        tc.n_par += 1
+    else:
+        gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
+                  k.sqv, yv, yr, start, end, out)
+        tc.n_ser += 1
+    if not tc.adaptive:
+        return
+    cost = (_now() - t0) / (end - start)
+    if par and not tc.warm:
+        tc.warm = True
+        return
+    if par:
+        tc.ns_par = cost if tc.ns_par < 0 else 0.7 * tc.ns_par + 0.3 * cost
+    else:
+        tc.ns_ser = cost if tc.ns_ser < 0 else 0.7 * tc.ns_ser + 0.3 * cost
+    if tc.ns_ser < 0 or tc.ns_par < 0:
+        return
+    if tc.ns_par < 0.9 * tc.ns_ser:
+        if not tc.par or probe:
+            tc.gap_par = 16
+            tc.countdown = 256       # refresh the serial estimate now and then
+        tc.par = True
+    else:
+        if tc.par or probe:
+            tc.countdown = tc.gap_par
+            tc.gap_par = min(2 * tc.gap_par, 8192)
+        tc.par = False
+
+
+@cython.final
+cdef class SMOEngine:
+    """Resumable LIBSVM-class SMO solver state (see the module docstring).
+
+    Parameters
+    ----------
+    X : float64 array (n, d), C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"``
+    kernel, gamma, degree, coef0 : kernel definition
+    idx : int32 array (l,), data row of each variable
+    y : float64 array (l,) of +-1
+    p : float64 array (l,), linear term
+    u : float64 array (l,) of positive upper bounds
+    a : float64 array (l,), feasible starting point (0 <= a <= u; y^T a is kept)
+    tol : stopping tolerance on m(a) - M(a)
+    wss : 1 or 3
+    shrinking : bool
+    cache_bytes : kernel cache budget in bytes (at least two full columns are always allowed)
+    n_threads : OpenMP threads for kernel columns
+    max_iter : iteration cap
+    grad_ref, a_ref : optional gradient ``Q a_ref + p`` at a reference point ``a_ref``; the
+        starting gradient is then ``grad_ref + Q (a - a_ref)``, computed from the columns of the
+        variables that differ only (default: a_ref = 0, grad_ref = p)
+    mode : "auto", "permuted" or "gather" (cache mode; "permuted" needs idx to be a permutation)
+    adaptive_threads : measure serial and parallel columns and use the faster (default); False
+        computes every large column with all n_threads
+    par_min : columns shorter than this are computed by one thread (default 2048)
+    qfloat : round every kernel column to single precision, as LIBSVM's cache (Qfloat) does; with
+        LIBSVM's ordering of the samples the iterations are then LIBSVM's, one for one (tests)
+    """
+
+    # data / kernel
+    cdef object _X_keep
+    cdef KData kd
+    cdef int l
+    cdef int n
+    # per position (follow the shrinking permutation)
+    cdef int* xrow          # data row of the variable at position t
+    cdef int* active_set    # original variable index at position t
+    cdef double* y
+    cdef double* p
+    cdef double* u
+    cdef double* alpha
+    cdef double* G
+    cdef double* G_bar
+    cdef double* QD
+    cdef char* status
+    cdef double* upm         # 1.0 if in I_up (y=+1 below its bound, or y=-1 above 0)
+    cdef double* lowm        # 1.0 if in I_low
+    # solver state
+    cdef int active_size
+    cdef bint unshrink
+    cdef int counter
+    cdef long long iter
+    cdef long long max_iter
+    cdef double tol
+    cdef int wss
+    cdef bint shrinking
+    cdef bint gbar_valid
+    cdef int n_threads
+    cdef ThreadCtl tc
+    cdef bint qfloat         # round kernel columns to float32 (LIBSVM's Qfloat), for cross-checks
+    cdef bint finished
+    cdef double obj          # 0.5 a^T Q a + p^T a, tracked incrementally
+    cdef long long kernel_evals
+    cdef long long n_shrink_calls
+    cdef long long n_reconstruct
+    # cache
+    cdef bint permuted
+    cdef int n_keys
+    cdef double** c_data
+    cdef int* c_len
+    cdef int* c_prev
+    cdef int* c_next
+    cdef long long c_free    # doubles still available
+    cdef double* buf0
+    cdef double* buf1
+    cdef int next_buf
+    cdef double* scratch     # 2 l doubles for the selection scans
+
+    def __cinit__(self):
+        self.xrow = NULL
+        self.active_set = NULL
+        self.y = NULL
+        self.p = NULL
+        self.u = NULL
+        self.alpha = NULL
+        self.G = NULL
+        self.G_bar = NULL
+        self.QD = NULL
+        self.status = NULL
+        self.upm = NULL
+        self.lowm = NULL
+        self.kd.sq = NULL
+        self.kd.XT = NULL
+        self.kd.sqv = NULL
+        self.c_data = NULL
+        self.c_len = NULL
+        self.c_prev = NULL
+        self.c_next = NULL
+        self.buf0 = NULL
+        self.buf1 = NULL
+        self.scratch = NULL
+        self.n_keys = 0
+
+    def __dealloc__(self):
+        cdef int t
+        if self.c_data != NULL:
+            for t in range(self.n_keys):
+                free(self.c_data[t])
+            free(self.c_data)
+        free(self.c_len)
+        free(self.c_prev)
+        free(self.c_next)
+        free(self.buf0)
+        free(self.buf1)
+        free(self.scratch)
+        free(self.xrow)
+        free(self.active_set)
+        free(self.y)
+        free(self.p)
+        free(self.u)
+        free(self.alpha)
+        free(self.G)
+        free(self.G_bar)
+        free(self.QD)
+        free(self.status)
+        free(self.upm)
+        free(self.lowm)
+        free(self.kd.sq)
+        free(self.kd.XT)
+        free(self.kd.sqv)
+
+    def __init__(self, X, str kernel, double gamma, int degree, double coef0, idx, y, p, u, a,
+                 double tol, int wss, bint shrinking, double cache_bytes, int n_threads,
+                 long long max_iter, grad_ref=None, a_ref=None, str mode="auto",
+                 bint adaptive_threads=True, Py_ssize_t par_min=-1, bint qfloat=False):
+        cdef const double[:, ::1] Xv = np.ascontiguousarray(X, dtype=np.float64)
+        cdef const int[::1] idxv = np.ascontiguousarray(idx, dtype=np.int32)
+        cdef const double[::1] yv = np.ascontiguousarray(y, dtype=np.float64)
+        cdef const double[::1] pv = np.ascontiguousarray(p, dtype=np.float64)
+        cdef const double[::1] uv = np.ascontiguousarray(u, dtype=np.float64)
+        cdef const double[::1] av = np.ascontiguousarray(a, dtype=np.float64)
+        cdef const double[::1] gv
+        cdef const double[::1] arv
+        cdef int l = idxv.shape[0]
+        cdef int n = Xv.shape[0]
+        cdef int t, r
+        cdef Py_ssize_t m
+        cdef long long budget, col
+        if kernel not in KERNEL_CODES:
+            raise ValueError(f"unknown kernel {kernel!r}")
+        if wss not in (1, 3):
+            raise ValueError(f"wss must be 1 or 3, got {wss}")
+        if yv.shape[0] != l or pv.shape[0] != l or uv.shape[0] != l or av.shape[0] != l:
+            raise ValueError("idx, y, p, u and a must have the same length")
+        if l < 1 or n < 1:
+            raise ValueError("empty problem")
+        if kernel == "precomputed" and Xv.shape[1] != n:
+            raise ValueError("precomputed kernel needs a square Gram matrix")
+        idx_np = np.asarray(idxv)
+        if idx_np.min() < 0 or idx_np.max() >= n:
+            raise ValueError("idx out of range")
+        self._X_keep = Xv     # keeps the buffer behind kd.X alive
+        self.kd.X = &Xv[0, 0]
+        self.kd.n = n
+        self.kd.d = Xv.shape[1]
+        self.kd.kind = KERNEL_CODES[kernel]
+        self.kd.degree = degree
+        self.kd.gamma = gamma
+        self.kd.coef0 = coef0
+        self.l = l
+        self.n = n
+        self.tol = tol
+        self.wss = wss
+        self.shrinking = shrinking
+        self.n_threads = max(1, n_threads)
+        _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
+        self.qfloat = qfloat
+        self.max_iter = max_iter
+        self.iter = 0
+        self.unshrink = False
+        self.counter = min(l, 1000) + 1
+        self.gbar_valid = False
+        self.finished = False
+        self.kernel_evals = 0
+        self.n_shrink_calls = 0
+        self.n_reconstruct = 0
+
+        if mode == "auto":
+            self.permuted = l == n and np.array_equal(np.sort(idx_np), np.arange(n))
+        elif mode == "permuted":
+            if not (l == n and np.array_equal(np.sort(idx_np), np.arange(n))):
+                raise ValueError("mode='permuted' needs idx to be a permutation of the data rows")
+            self.permuted = True
+        elif mode == "gather":
+            self.permuted = False
+        else:
+            raise ValueError(f"unknown cache mode {mode!r}")
+
+        self.xrow = <int*> malloc(l * sizeof(int))
+        self.active_set = <int*> malloc(l * sizeof(int))
+        self.y = <double*> malloc(l * sizeof(double))
+        self.p = <double*> malloc(l * sizeof(double))
+        self.u = <double*> malloc(l * sizeof(double))
+        self.alpha = <double*> malloc(l * sizeof(double))
+        self.G = <double*> malloc(l * sizeof(double))
+        self.G_bar = <double*> malloc(l * sizeof(double))
+        self.QD = <double*> malloc(l * sizeof(double))
+        self.status = <char*> malloc(l * sizeof(char))
+        self.scratch = <double*> malloc(2 * l * sizeof(double))
+        self.upm = <double*> malloc(l * sizeof(double))
+        self.lowm = <double*> malloc(l * sizeof(double))
+        if (self.xrow == NULL or self.active_set == NULL or self.y == NULL or self.p == NULL
+                or self.u == NULL or self.alpha == NULL or self.G == NULL or self.G_bar == NULL
+                or self.QD == NULL or self.status == NULL or self.scratch == NULL
+                or self.upm == NULL or self.lowm == NULL):
+            raise MemoryError()
+        self.kd.XT = NULL
+        self.kd.sqv = NULL
+        self.kd.ld = 0
+        if self.kd.kind != K_PRECOMPUTED:
+            self.kd.sq = <double*> malloc(n * sizeof(double))
+            if self.kd.sq == NULL:
+                raise MemoryError()
+            for r in range(n):
+                self.kd.sq[r] = gl_dot_seq(self.kd.X + <Py_ssize_t> r * self.kd.d,
+                                           self.kd.X + <Py_ssize_t> r * self.kd.d, self.kd.d)
+            # column-major copy, in the order of the variables (permuted) or of the rows (gather)
+            self.kd.ld = l if self.permuted else n
+            self.kd.XT = <double*> malloc(max(self.kd.ld * self.kd.d, 1) * sizeof(double))
+            self.kd.sqv = <double*> malloc(self.kd.ld * sizeof(double))
+            if self.kd.XT == NULL or self.kd.sqv == NULL:
+                raise MemoryError()
+            for t in range(self.kd.ld):
+                r = idxv[t] if self.permuted else t
+                self.kd.sqv[t] = self.kd.sq[r]
+                for m in range(self.kd.d):
+                    self.kd.XT[m * self.kd.ld + t] = Xv[r, m]
+
+        for t in range(l):
+            self.xrow[t] = idxv[t]
+            self.active_set[t] = t
+            self.y[t] = 1.0 if yv[t] > 0 else -1.0
+            self.p[t] = pv[t]
+            self.u[t] = uv[t]
+            self.alpha[t] = av[t]
+            self.G_bar[t] = 0.0
+            self.QD[t] = _kval(&self.kd, idxv[t], idxv[t])
+            self._update_status(t)
+        self.active_size = l
+
+        # cache: keys are positions (permuted) or data rows (gather)
+        self.n_keys = l if self.permuted else n
+        col = l if self.permuted else n
+        budget = <long long> (cache_bytes / sizeof(double))
+        budget -= (<long long> self.n_keys * (sizeof(double*) + 3 * sizeof(int))) // sizeof(double)
+        if budget < 2 * col:
+            budget = 2 * col
+        self.c_free = budget
+        self.c_data = <double**> calloc(self.n_keys, sizeof(double*))
+        self.c_len = <int*> calloc(self.n_keys, sizeof(int))
+        self.c_prev = <int*> malloc((self.n_keys + 1) * sizeof(int))
+        self.c_next = <int*> malloc((self.n_keys + 1) * sizeof(int))
+        if self.c_data == NULL or self.c_len == NULL or self.c_prev == NULL or self.c_next == NULL:
+            raise MemoryError()
+        self.c_prev[self.n_keys] = self.n_keys
+        self.c_next[self.n_keys] = self.n_keys
+        if not self.permuted:
+            self.buf0 = <double*> malloc(l * sizeof(double))
+            self.buf1 = <double*> malloc(l * sizeof(double))
+            if self.buf0 == NULL or self.buf1 == NULL:
+                raise MemoryError()
+        self.next_buf = 0
+
+        # gradient
+        if grad_ref is None:
+            for t in range(l):
+                self.G[t] = self.p[t]
+            with nogil:
+                self._add_columns(NULL)
+        else:
+            gv = np.ascontiguousarray(grad_ref, dtype=np.float64)
+            arv = np.ascontiguousarray(a_ref, dtype=np.float64)
+            if gv.shape[0] != l or arv.shape[0] != l:
+                raise ValueError("grad_ref and a_ref must have length l")
+            for t in range(l):
+                self.G[t] = gv[t]
+            with nogil:
+                self._add_columns(&arv[0])
+        self.obj = 0.0
+        for t in range(l):
+            self.obj += self.alpha[t] * (self.G[t] + self.p[t])
+        self.obj *= 0.5
+
+    # ------------------------------------------------------------------ helpers
+    cdef inline void _update_status(self, int t) noexcept nogil:
+        cdef char st
+        if self.alpha[t] >= self.u[t]:
+            st = UPPER_BOUND
+        elif self.alpha[t] <= 0.0:
+            st = LOWER_BOUND
+        else:
+            st = FREE
+        self.status[t] = st
+        if self.y[t] > 0:
+            self.upm[t] = 1.0 if st != UPPER_BOUND else 0.0
+            self.lowm[t] = 1.0 if st != LOWER_BOUND else 0.0
+        else:
+            self.upm[t] = 1.0 if st != LOWER_BOUND else 0.0
+            self.lowm[t] = 1.0 if st != UPPER_BOUND else 0.0
+
+    cdef int _add_columns(self, const double* a_ref) except -1 nogil:
+        """G += sum_t (alpha_t - a_ref_t) Q_t over the variables that differ (a_ref NULL: 0)."""
+        cdef int t, k
+        cdef double da
+        cdef const double* Q_t
+        for t in range(self.l):
+            da = self.alpha[t] - (a_ref[t] if a_ref != NULL else 0.0)
+            if da != 0.0:
+                Q_t = self._get_q(t, self.l)
+                for k in range(self.l):
+                    self.G[k] += da * Q_t[k]
+        return 0
+
+    # ------------------------------------------------------------------ cache
+    cdef inline void _lru_delete(self, int h) noexcept nogil:
+        self.c_next[self.c_prev[h]] = self.c_next[h]
+        self.c_prev[self.c_next[h]] = self.c_prev[h]
+
+    cdef inline void _lru_insert(self, int h) noexcept nogil:
+        cdef int head = self.n_keys
+        self.c_next[h] = head
+        self.c_prev[h] = self.c_prev[head]
+        self.c_next[self.c_prev[h]] = h
+        self.c_prev[head] = h
+
+    cdef int _cache_get(self, int h, double** data, int length) except -2 nogil:
+        """LIBSVM Cache::get_data: returns the position from which data[h] must be filled."""
+        cdef int more, old, start
+        cdef double* newp
+        if self.c_len[h] > 0:
+            self._lru_delete(h)
+        more = length - self.c_len[h]
+        start = length
+        if more > 0:
+            while self.c_free < more and self.c_next[self.n_keys] != self.n_keys:
+                old = self.c_next[self.n_keys]
+                self._lru_delete(old)
+                free(self.c_data[old])
+                self.c_free += self.c_len[old]
+                self.c_data[old] = NULL
+                self.c_len[old] = 0
+            newp = <double*> realloc(self.c_data[h], length * sizeof(double))
+            if newp == NULL:
+                with gil:
+                    raise MemoryError("kernel cache allocation failed")
+            self.c_data[h] = newp
+            self.c_free -= more
+            start = self.c_len[h]
+            self.c_len[h] = length
+        self._lru_insert(h)
+        data[0] = self.c_data[h]
+        return start
+
+    cdef void _cache_swap(self, int i, int j) noexcept nogil:
+        """LIBSVM Cache::swap_index (permuted mode)."""
+        cdef double* tp
+        cdef int tl, h, nxt
+        cdef double tv
+        if i == j:
+            return
+        if self.c_len[i] > 0:
+            self._lru_delete(i)
+        if self.c_len[j] > 0:
+            self._lru_delete(j)
+        tp = self.c_data[i]
+        self.c_data[i] = self.c_data[j]
+        self.c_data[j] = tp
+        tl = self.c_len[i]
+        self.c_len[i] = self.c_len[j]
+        self.c_len[j] = tl
+        if self.c_len[i] > 0:
+            self._lru_insert(i)
+        if self.c_len[j] > 0:
+            self._lru_insert(j)
+        if i > j:
+            tl = i
+            i = j
+            j = tl
+        h = self.c_next[self.n_keys]
+        while h != self.n_keys:
+            nxt = self.c_next[h]
+            if self.c_len[h] > i:
+                if self.c_len[h] > j:
+                    tv = self.c_data[h][i]
+                    self.c_data[h][i] = self.c_data[h][j]
+                    self.c_data[h][j] = tv
+                else:
+                    self._lru_delete(h)
+                    free(self.c_data[h])
+                    self.c_free += self.c_len[h]
+                    self.c_data[h] = NULL
+                    self.c_len[h] = 0
+            h = nxt
+
+    cdef const double* _get_q(self, int t, int length) except NULL nogil:
+        """Column t of Q on positions [0, length)."""
+        cdef double* data
+        cdef double* buf
+        cdef int start, j, r
+        cdef double yt
+        if self.permuted:
+            start = self._cache_get(t, &data, length)
+            if start < length:
+                _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, data, start, length,
+                      &self.tc)
+                if self.qfloat:
+                    for j in range(start, length):
+                        data[j] = <double> (<float> data[j])
+                self.kernel_evals += length - start
+            return data
+        r = self.xrow[t]
+        start = self._cache_get(r, &data, self.n)
+        if start < self.n:
+            _fill(&self.kd, r, NULL, 1.0, NULL, data, start, self.n, &self.tc)
+            if self.qfloat:
+                for j in range(start, self.n):
+                    data[j] = <double> (<float> data[j])
+            self.kernel_evals += self.n - start
+        buf = self.buf0 if self.next_buf == 0 else self.buf1
+        self.next_buf = 1 - self.next_buf
+        yt = self.y[t]
+        for j in range(length):
+            buf[j] = yt * self.y[j] * data[self.xrow[j]]
+        return buf
+
+    # ------------------------------------------------------------------ solver pieces
+    cdef void _swap_index(self, int i, int j) noexcept nogil:
+        cdef double td
+        cdef int ti
+        cdef char tc
+        cdef Py_ssize_t m, ld
+        if self.permuted:
+            self._cache_swap(i, j)
+            if self.kd.XT != NULL:
+                ld = self.kd.ld
+                for m in range(self.kd.d):
+                    td = self.kd.XT[m * ld + i]
+                    self.kd.XT[m * ld + i] = self.kd.XT[m * ld + j]
+                    self.kd.XT[m * ld + j] = td
+                td = self.kd.sqv[i]; self.kd.sqv[i] = self.kd.sqv[j]; self.kd.sqv[j] = td
+        ti = self.xrow[i]; self.xrow[i] = self.xrow[j]; self.xrow[j] = ti
+        ti = self.active_set[i]; self.active_set[i] = self.active_set[j]; self.active_set[j] = ti
+        td = self.y[i]; self.y[i] = self.y[j]; self.y[j] = td
+        td = self.p[i]; self.p[i] = self.p[j]; self.p[j] = td
+        td = self.u[i]; self.u[i] = self.u[j]; self.u[j] = td
+        td = self.alpha[i]; self.alpha[i] = self.alpha[j]; self.alpha[j] = td
+        td = self.G[i]; self.G[i] = self.G[j]; self.G[j] = td
+        td = self.G_bar[i]; self.G_bar[i] = self.G_bar[j]; self.G_bar[j] = td
+        td = self.QD[i]; self.QD[i] = self.QD[j]; self.QD[j] = td
+        tc = self.status[i]; self.status[i] = self.status[j]; self.status[j] = tc
+        td = self.upm[i]; self.upm[i] = self.upm[j]; self.upm[j] = td
+        td = self.lowm[i]; self.lowm[i] = self.lowm[j]; self.lowm[j] = td
+
+    cdef int _compute_gbar(self) except -1 nogil:
+        """G_bar_t = sum over upper-bounded s of u_s Q_ts (needed once shrinking starts)."""
+        cdef int t, k
+        cdef double c
+        cdef const double* Q_t
+        for k in range(self.l):
+            self.G_bar[k] = 0.0
+        for t in range(self.l):
+            if self.status[t] == UPPER_BOUND:
+                Q_t = self._get_q(t, self.l)
+                c = self.u[t]
+                for k in range(self.l):
+                    self.G_bar[k] += c * Q_t[k]
+        self.gbar_valid = True
+        return 0
+
+    cdef int _reconstruct_gradient(self) except -1 nogil:
+        """LIBSVM reconstruct_gradient: G of the inactive variables from G_bar and free ones."""
+        cdef int i, j, nr_free = 0
+        cdef int active_size = self.active_size, l = self.l
+        cdef const double* Q_i
+        cdef double alpha_i, acc
+        if active_size == l:
+            return 0
+        self.n_reconstruct += 1
+        for j in range(active_size, l):
+            self.G[j] = self.G_bar[j] + self.p[j]
+        for j in range(active_size):
+            if self.status[j] == FREE:
+                nr_free += 1
+        if <long long> nr_free * l > 2 * <long long> active_size * (l - active_size):
+            for i in range(active_size, l):
+                Q_i = self._get_q(i, active_size)
+                acc = 0.0
+                for j in range(active_size):
+                    if self.status[j] == FREE:
+                        acc += self.alpha[j] * Q_i[j]
+                self.G[i] += acc
+        else:
+            for i in range(active_size):
+                if self.status[i] == FREE:
+                    Q_i = self._get_q(i, l)
+                    alpha_i = self.alpha[i]
+                    for j in range(active_size, l):
+                        self.G[j] += alpha_i * Q_i[j]
+        return 0
+
+    cdef inline void _max_violation(self, double* gmax1, double* gmax2) noexcept nogil:
+        """Gmax1 = max over I_up of -y G, Gmax2 = max over I_low of y G (active set)."""
+        cdef int t
+        cdef double g1 = -INF, g2 = -INF, yg
+        for t in range(self.active_size):
+            yg = self.y[t] * self.G[t]
+            if self.y[t] > 0:
+                if self.status[t] != UPPER_BOUND and -yg >= g1:
+                    g1 = -yg
+                if self.status[t] != LOWER_BOUND and yg >= g2:
+                    g2 = yg
+            else:
+                if self.status[t] != LOWER_BOUND and -yg >= g1:
+                    g1 = -yg
+                if self.status[t] != UPPER_BOUND and yg >= g2:
+                    g2 = yg
+        gmax1[0] = g1
+        gmax2[0] = g2
+
+    cdef int _select_wss1(self, int* out_i, int* out_j) noexcept nogil:
+        """Maximal violating pair."""
+        cdef double Gmax1, Gmax2
+        cdef int i1 = gl_select_up(self.active_size, self.G, self.y, self.upm, &Gmax1)
+        cdef int i2 = gl_select_low(self.active_size, self.G, self.y, self.lowm, &Gmax2)
+        if i1 == -1 or i2 == -1 or Gmax1 + Gmax2 <= self.tol:
+            return 1
+        out_i[0] = i1
+        out_j[0] = i2
+        return 0
+
+    cdef int _select_wss3(self, int* out_i, int* out_j) except -1 nogil:
+        """LIBSVM select_working_set (second-order information, WSS3)."""
+        cdef double Gmax, Gmax2
+        cdef int i, j
+        cdef const double* Q_i
+        i = gl_select_up(self.active_size, self.G, self.y, self.upm, &Gmax)
+        if i == -1:
+            return 1
+        Q_i = self._get_q(i, self.active_size)
+        j = gl_select_wss3_j(self.active_size, self.G, self.y, self.lowm, self.QD, Q_i, Gmax,
+                             self.QD[i], self.y[i], TAU, self.scratch, self.scratch + self.l,
+                             &Gmax2)
+        if Gmax + Gmax2 <= self.tol or j == -1:
+            return 1
+        out_i[0] = i
+        out_j[0] = j
+        return 0
+
+    cdef inline int _select(self, int* i, int* j) except -1 nogil:
+        if self.wss == 3:
+            return self._select_wss3(i, j)
+        return self._select_wss1(i, j)
+
+    cdef inline bint _be_shrunk(self, int i, double Gmax1, double Gmax2) noexcept nogil:
+        if self.status[i] == UPPER_BOUND:
+            if self.y[i] > 0:
+                return -self.G[i] > Gmax1
+            return -self.G[i] > Gmax2
+        elif self.status[i] == LOWER_BOUND:
+            if self.y[i] > 0:
+                return self.G[i] > Gmax2
+            return self.G[i] > Gmax1
+        return False
+
+    cdef int _do_shrinking(self) except -1 nogil:
+        """LIBSVM do_shrinking."""
+        cdef double Gmax1, Gmax2
+        cdef int i
+        if not self.gbar_valid:
+            self._compute_gbar()
+        self.n_shrink_calls += 1
+        self._max_violation(&Gmax1, &Gmax2)
+        if not self.unshrink and Gmax1 + Gmax2 <= self.tol * 10:
+            self.unshrink = True
+            self._reconstruct_gradient()
+            self.active_size = self.l
+        i = 0
+        while i < self.active_size:
+            if self._be_shrunk(i, Gmax1, Gmax2):
+                self.active_size -= 1
+                while self.active_size > i:
+                    if not self._be_shrunk(self.active_size, Gmax1, Gmax2):
+                        self._swap_index(i, self.active_size)
+                        break
+                    self.active_size -= 1
+            i += 1
+        return 0
+
+    cdef int _update_pair(self, int i, int j) except -1 nogil:
+        """LIBSVM's analytic two-variable step with per-variable bounds, then G and G_bar."""
+        cdef int active_size = self.active_size, k, l = self.l
+        cdef const double* Q_i = self._get_q(i, active_size)
+        cdef const double* Q_j = self._get_q(j, active_size)
+        cdef double C_i = self.u[i], C_j = self.u[j]
+        cdef double* alpha = self.alpha
+        cdef double* G = self.G
+        cdef double old_ai = alpha[i], old_aj = alpha[j]
+        cdef double quad_coef, delta, diff, s, dai, daj, Qij = Q_i[j]
+        cdef double Gi = G[i], Gj = G[j]
+        cdef bint ui, uj
+        if self.y[i] != self.y[j]:
+            quad_coef = self.QD[i] + self.QD[j] + 2.0 * Qij
+            if quad_coef <= 0:
+                quad_coef = TAU
+            delta = (-G[i] - G[j]) / quad_coef
+            diff = alpha[i] - alpha[j]
+            alpha[i] += delta
+            alpha[j] += delta
+            if diff > 0:
+                if alpha[j] < 0:
+                    alpha[j] = 0
+                    alpha[i] = diff
+            else:
+                if alpha[i] < 0:
+                    alpha[i] = 0
+                    alpha[j] = -diff
+            if diff > C_i - C_j:
+                if alpha[i] > C_i:
+                    alpha[i] = C_i
+                    alpha[j] = C_i - diff
+            else:
+                if alpha[j] > C_j:
+                    alpha[j] = C_j
+                    alpha[i] = C_j + diff
+        else:
+            quad_coef = self.QD[i] + self.QD[j] - 2.0 * Qij
+            if quad_coef <= 0:
+                quad_coef = TAU
+            delta = (G[i] - G[j]) / quad_coef
+            s = alpha[i] + alpha[j]
+            alpha[i] -= delta
+            alpha[j] += delta
+            if s > C_i:
+                if alpha[i] > C_i:
+                    alpha[i] = C_i
+                    alpha[j] = s - C_i
+            else:
+                if alpha[j] < 0:
+                    alpha[j] = 0
+                    alpha[i] = s
+            if s > C_j:
+                if alpha[j] > C_j:
+                    alpha[j] = C_j
+                    alpha[i] = s - C_j
+            else:
+                if alpha[i] < 0:
+                    alpha[i] = 0
+                    alpha[j] = s
+
+        dai = alpha[i] - old_ai
+        daj = alpha[j] - old_aj
+        self.obj += (Gi * dai + Gj * daj
+                     + 0.5 * (self.QD[i] * dai * dai + self.QD[j] * daj * daj) + Qij * dai * daj)
+        for k in range(active_size):
+            G[k] += Q_i[k] * dai + Q_j[k] * daj
+
+        ui = self.status[i] == UPPER_BOUND
+        uj = self.status[j] == UPPER_BOUND
+        self._update_status(i)
+        self._update_status(j)
+        if self.gbar_valid:
+            if ui != (self.status[i] == UPPER_BOUND):
+                Q_i = self._get_q(i, l)
+                if ui:
+                    for k in range(l):
+                        self.G_bar[k] -= C_i * Q_i[k]
+                else:
+                    for k in range(l):
+                        self.G_bar[k] += C_i * Q_i[k]
+            if uj != (self.status[j] == UPPER_BOUND):
+                Q_j = self._get_q(j, l)
+                if uj:
+                    for k in range(l):
+                        self.G_bar[k] -= C_j * Q_j[k]
+                else:
+                    for k in range(l):
+                        self.G_bar[k] += C_j * Q_j[k]
+        return 0
+
+    cdef int _run(self, long long steps) except -1 nogil:
+        cdef long long done = 0
+        cdef int i = 0, j = 0
+        while done < steps:
+            self.counter -= 1
+            if self.counter == 0:
+                self.counter = min(self.l, 1000)
+                if self.shrinking:
+                    self._do_shrinking()
+            if self._select(&i, &j) != 0:
+                self._reconstruct_gradient()
+                self.active_size = self.l
+                if self._select(&i, &j) != 0:
+                    return CONVERGED
+                self.counter = 1   # do shrinking next iteration
+            if self.iter >= self.max_iter:   # (checked after the optimality test)
+                return MAX_ITER
+            self.iter += 1
+            done += 1
+            self._update_pair(i, j)
+        return RUNNING
+
+    # ------------------------------------------------------------------ Python API
+    def run(self, long long steps):
+        """Do at most ``steps`` iterations; return "running", "optimal" or "max_iter"."""
+        cdef int code
+        if self.finished:
+            return "optimal"
+        with nogil:
+            code = self._run(steps)
+        if code == CONVERGED:
+            self.finished = True
+        return RUN_CODES[code]
+
+    def progress(self):
+        """Iteration, violation on the active set, dual objective (maximization form), active size."""
+        cdef double g1, g2
+        self._max_violation(&g1, &g2)
+        return {"iteration": int(self.iter), "violation": float(g1 + g2),
+                "objective": float(-self.obj), "active_size": int(self.active_size)}
+
+    def finish(self):
+        """Reconstruct the full gradient and return the solution in the original variable order.
+
+        Returns a dict: a, grad, rho, violation, obj (0.5 a^T Q a + p^T a), n_iter, and counters.
+        """
+        cdef int t, nr_free = 0
+        cdef double ub = INF, lb = -INF, sum_free = 0.0, yG, r, g1, g2, v = 0.0
+        cdef double[::1] av
+        cdef double[::1] gv
+        with nogil:
+            self._reconstruct_gradient()
+        self.active_size = self.l
+        for t in range(self.l):
+            yG = self.y[t] * self.G[t]
+            if self.status[t] == UPPER_BOUND:
+                if self.y[t] < 0:
+                    ub = min(ub, yG)
+                else:
+                    lb = max(lb, yG)
+            elif self.status[t] == LOWER_BOUND:
+                if self.y[t] > 0:
+                    ub = min(ub, yG)
+                else:
+                    lb = max(lb, yG)
+            else:
+                nr_free += 1
+                sum_free += yG
+        r = sum_free / nr_free if nr_free > 0 else (ub + lb) / 2
+        self._max_violation(&g1, &g2)
+        a = np.empty(self.l)
+        grad = np.empty(self.l)
+        av = a
+        gv = grad
+        for t in range(self.l):
+            av[self.active_set[t]] = self.alpha[t]
+            gv[self.active_set[t]] = self.G[t]
+            v += self.alpha[t] * (self.G[t] + self.p[t])
+        return {"a": a, "grad": grad, "rho": float(r), "violation": float(max(g1 + g2, 0.0)),
+                "obj": 0.5 * v, "n_iter": int(self.iter), "kernel_evals": int(self.kernel_evals),
+                "n_shrink": int(self.n_shrink_calls), "n_reconstruct": int(self.n_reconstruct),
+                "cache_mode": "permuted" if self.permuted else "gather",
+                "parallel_columns": int(self.tc.n_par), "serial_columns": int(self.tc.n_ser)}
+
+    @property
+    def n_iter(self):
+        return int(self.iter)

@@ -1,0 +1,290 @@
+"""The Python face of the SMO engine: validation, problem set-up, warm start, callbacks, results.
+
+C-SVC (l = n variables) and epsilon-SVR (LIBSVM's 2n-variable form) are both written as
+
+    min_a 0.5 a^T Q a + p^T a   s.t.  y^T a = 0,  0 <= a_t <= u_t,  Q_ts = y_t y_s K(x_idx_t, x_idx_s)
+
+and solved by :class:`glopt.smo._solver.SMOEngine`.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import time
+import warnings
+
+import numpy as np
+
+from .._checks import as_float_array
+from ..kernels import Kernel
+from ..problem import SVMProblem
+from ..result import SVMResult
+from ._solver import SMOEngine, openmp_max_threads
+
+__all__ = ["solve", "solve_svc", "solve_svr", "resolve_n_jobs", "default_max_iter"]
+
+#: Iterations between two returns to Python when no callback is given (signal checks).
+_CHUNK = 1000
+
+
+def default_max_iter(n_variables: int) -> int:
+    """LIBSVM's iteration cap: max(10,000,000, 100 * l)."""
+    return max(10_000_000, 100 * int(n_variables))
+
+
+def resolve_n_jobs(n_jobs) -> int:
+    """Threads for kernel columns: None or -1 = all OpenMP threads, k > 0 = k, -k = all but k-1."""
+    if n_jobs is None:
+        return max(1, openmp_max_threads())
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a nonzero integer, got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs > 0:
+        return n_jobs
+    total = max(1, openmp_max_threads(), os.cpu_count() or 1)
+    return max(1, total + 1 + n_jobs)
+
+
+def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every):
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    if isinstance(wss, (bool, np.bool_)) or wss not in (1, 3):
+        raise ValueError(f"wss must be 1 (maximal violating pair) or 3 (second order), got {wss!r}")
+    if not isinstance(shrinking, (bool, np.bool_, int, np.integer)):
+        raise ValueError(f"shrinking must be a bool, got {shrinking!r}")
+    if (isinstance(cache_size, (bool, np.bool_)) or not isinstance(cache_size, numbers.Real)
+            or not np.isfinite(cache_size) or cache_size <= 0):
+        raise ValueError(f"cache_size must be a finite number of megabytes > 0, got {cache_size!r}")
+    if max_iter is not None and (isinstance(max_iter, (bool, np.bool_))
+                                 or not isinstance(max_iter, numbers.Integral) or max_iter < 1):
+        raise ValueError(f"max_iter must be None or an integer >= 1, got {max_iter!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {callback!r}")
+    if (isinstance(callback_every, (bool, np.bool_)) or not isinstance(callback_every, numbers.Integral)
+            or callback_every < 1):
+        raise ValueError(f"callback_every must be an integer >= 1, got {callback_every!r}")
+
+
+def _feasible_start(a0, y, u, delta: float = 0.0) -> np.ndarray:
+    """a0 clipped to [0, u], then y^T a = delta restored by moving the variables with most room.
+
+    Only as many variables as needed are moved (largest room first, ties by index), so a warm
+    start after a change of bounds stays close to a0 and its gradient update stays cheap.
+    """
+    a = np.clip(a0, 0.0, u)
+    r = delta - float(y @ a)
+    if r == 0.0:
+        return a
+    # direction of change of a_t that raises y^T a by sign(r): up for y_t = sign(r), else down
+    s = np.sign(r)
+    up = y == s
+    room = np.where(up, u - a, a)
+    order = np.argsort(-room, kind="stable")
+    need = abs(r)
+    total = float(room.sum())
+    if total < need * (1.0 - 1e-12):
+        raise ValueError(
+            f"a0 cannot be made feasible: y^T a must change by {r:.6g} but the bounds leave room for "
+            f"{total:.6g} only")
+    for t in order:
+        if need <= 0.0:
+            break
+        step = min(room[t], need)
+        if step <= 0.0:
+            break
+        a[t] = min(u[t], a[t] + step) if up[t] else max(0.0, a[t] - step)
+        need -= step
+    return a
+
+
+def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
+                   max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
+                   callback_every=1000, verbose=False, _cache_mode="auto",
+                   _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
+    if problem.p != 1 or problem.S is not None:
+        raise ValueError("the SMO engine solves p=1 problems (weighted hinge / epsilon-insensitive "
+                         f"loss) only, got p={problem.p}; use glopt.cvx for p=2")
+    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every)
+    n_threads = resolve_n_jobs(n_jobs)
+    n = problem.n
+    u_n = problem.upper
+    if problem.task == "svc":
+        idx = np.arange(n, dtype=np.int32)
+        yv = problem.y.astype(np.float64)
+        p = -np.ones(n)
+        u = u_n.copy()
+    else:
+        idx = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int32)
+        yv = np.concatenate([np.ones(n), -np.ones(n)])
+        p = np.concatenate([problem.epsilon - problem.y, problem.epsilon + problem.y])
+        u = np.concatenate([u_n, u_n])
+    l = idx.size
+    max_iter = default_max_iter(l) if max_iter is None else int(max_iter)
+
+    grad_ref = a_ref = None
+    if a0 is None:
+        if grad0 is not None:
+            raise ValueError("grad0 needs a0 (the point it is the gradient at)")
+        a = np.zeros(l)
+    else:
+        a0 = as_float_array(a0, "a0", ndim=1)
+        if a0.size != l:
+            raise ValueError(f"a0 has length {a0.size}, expected {l} "
+                             f"({'n' if problem.task == 'svc' else '2n'} dual variables)")
+        a = _feasible_start(a0, yv, u)
+        if grad0 is not None:
+            grad0 = as_float_array(grad0, "grad0", ndim=1)
+            if grad0.size != l:
+                raise ValueError(f"grad0 has length {grad0.size}, expected {l}")
+            grad_ref, a_ref = grad0, a0
+
+    k = problem.kernel
+    t0 = time.perf_counter()
+    engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, idx, yv, p, u, a, float(tol),
+                       int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20, n_threads, max_iter,
+                       grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
+                       adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min),
+                       qfloat=bool(_qfloat))
+    chunk = callback_every if (callback is not None or verbose) else _CHUNK
+    status = None
+    while status is None:
+        code = engine.run(chunk)
+        if code != "running":
+            status = code
+            break
+        if callback is not None or verbose:
+            info = engine.progress()
+            if verbose:
+                print(f"smo iter {info['iteration']:>10d}  violation {info['violation']:.3e}  "
+                      f"dual {info['objective']:.10g}  active {info['active_size']}", flush=True)
+            if callback is not None and callback(info):
+                status = "callback"
+    fin = engine.finish()
+    solve_time = time.perf_counter() - t0
+
+    a = fin["a"]
+    coef = yv * a if problem.task == "svc" else a[:n] - a[n:]
+    if status == "max_iter":
+        from sklearn.exceptions import ConvergenceWarning
+        warnings.warn(
+            f"SMO stopped at max_iter={max_iter} iterations with KKT violation m(a)-M(a) = "
+            f"{fin['violation']:.3g} > tol = {tol:g}. Raise max_iter, increase tol, or scale the "
+            "data (standardize X, smaller C or gamma).", ConvergenceWarning, stacklevel=3)
+    if verbose:
+        print(f"smo {status}: {fin['n_iter']} iterations, violation {fin['violation']:.3e}, "
+              f"dual {-fin['obj']:.12g}, {solve_time:.3f} s", flush=True)
+    extra = {
+        "grad": fin["grad"],
+        "violation": fin["violation"],
+        "rho": fin["rho"],
+        "n_sv": int(np.count_nonzero(coef)),
+        "n_bounded": int(np.count_nonzero(a >= u)),
+        **{key: fin[key] for key in ("kernel_evals", "n_shrink", "n_reconstruct", "cache_mode",
+                                     "parallel_columns", "serial_columns")},
+        "n_threads": n_threads,
+        "tol": float(tol),
+        "upper": u,
+    }
+    return SVMResult(coef=coef, b=-fin["rho"], a=a, objective=float("nan"),
+                     dual_objective=-fin["obj"], status=status, n_iter=fin["n_iter"],
+                     solve_time=solve_time, solver=f"smo-wss{int(wss)}", extra=extra)
+
+
+_DOC_OPTIONS = """
+    tol : float > 0
+        Stop when the maximal KKT violation m(a) - M(a) <= tol (LIBSVM's ``eps``).
+    wss : {1, 3}
+        Working-set selection: 1 = maximal violating pair, 3 = second order (LIBSVM's default).
+    shrinking : bool
+        LIBSVM's shrinking heuristic with gradient reconstruction.
+    cache_size : float > 0
+        Kernel cache in megabytes (float64 entries; at least two full columns are always kept).
+    max_iter : int >= 1, optional
+        Iteration cap (default max(10,000,000, 100 l)); reaching it gives status "max_iter" and a
+        ConvergenceWarning.
+    n_jobs : int, optional
+        OpenMP threads for kernel columns: None or -1 = all (``OMP_NUM_THREADS``), k = k. The result
+        does not depend on it.
+    a0 : array (l,), optional
+        Warm start (l = n for svc, 2n for svr). Clipped to [0, u]; y^T a = 0 is then restored by
+        moving the variables with the most room.
+    grad0 : array (l,), optional
+        The gradient ``Q a0 + p`` at a0 (``result.extra["grad"]`` of an earlier solve with the same
+        data, kernel and epsilon, whatever the bounds): the start gradient is then updated only for
+        the variables that clipping or restoring changed.
+    callback : callable(info) -> bool, optional
+        Called every ``callback_every`` iterations with a dict (iteration, violation over the active
+        set, objective = current dual objective, active_size); returning True stops the solve
+        (status "callback").
+    callback_every : int >= 1
+    verbose : bool
+        Print progress every ``callback_every`` iterations.
+"""
+
+
+def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrinking=True,
+              cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
+              callback_every=1000, verbose=False) -> SVMResult:
+    """Weighted C-SVC by SMO: max 1^T a - 0.5 (y a)^T K (y a), y^T a = 0, 0 <= a_i <= C w_i.
+
+    Parameters
+    ----------
+    X : array (n, d), or the (n, n) Gram matrix for a precomputed kernel
+    y : array (n,) of labels in {-1, +1}
+    C : float > 0
+    weights : array (n,) of positive numbers, optional (upper bounds C * weights)
+    kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
+    """ + _DOC_OPTIONS + """
+    Returns
+    -------
+    SVMResult with coef = y * a, b = -rho (LIBSVM), dual_objective, extra["grad"], extra["violation"].
+    """
+    kernel = Kernel("rbf", gamma=1.0) if kernel is None else kernel
+    problem = SVMProblem(X, y, kernel=kernel, task="svc", C=C, weights=weights)
+    return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
+                          max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
+                          callback_every=callback_every, verbose=verbose)
+
+
+def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, wss=3,
+              shrinking=True, cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None,
+              callback=None, callback_every=1000, verbose=False) -> SVMResult:
+    """Weighted epsilon-SVR by SMO in LIBSVM's 2n-variable form a = [alpha, alpha*].
+
+    min 0.5 (alpha - alpha*)^T K (alpha - alpha*) + eps 1^T (alpha + alpha*) - y^T (alpha - alpha*),
+    1^T (alpha - alpha*) = 0, 0 <= alpha_i, alpha*_i <= C w_i.
+
+    Parameters
+    ----------
+    X : array (n, d), or the (n, n) Gram matrix for a precomputed kernel
+    y : array (n,) of real targets
+    C : float > 0
+    epsilon : float >= 0
+    weights : array (n,) of positive numbers, optional
+    kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
+    """ + _DOC_OPTIONS + """
+    Returns
+    -------
+    SVMResult with coef = alpha - alpha*, b = -rho, a = [alpha, alpha*] (length 2n).
+    """
+    kernel = Kernel("rbf", gamma=1.0) if kernel is None else kernel
+    problem = SVMProblem(X, y, kernel=kernel, task="svr", C=C, weights=weights, epsilon=epsilon)
+    return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
+                          max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
+                          callback_every=callback_every, verbose=verbose)
+
+
+def solve(problem: SVMProblem, **options) -> SVMResult:
+    """Solve an :class:`~glopt.problem.SVMProblem` (task svc or svr, p = 1) by SMO.
+
+    ``options`` are those of :func:`solve_svc` after the problem data (tol, wss, shrinking,
+    cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose).
+    """
+    if not isinstance(problem, SVMProblem):
+        raise ValueError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+    allowed = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0",
+               "callback", "callback_every", "verbose", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
+    unknown = set(options) - allowed
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(o for o in allowed if not o.startswith('_'))}")
+    return _solve_problem(problem, **options)
