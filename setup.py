@@ -18,13 +18,15 @@ compile_args = ["-fopenmp"] + (["-O0", "-g"] if debug else ["-O3"])
 
 extensions = [
     Extension(
-        "glopt.smo._solver",
-        ["glopt/smo/_solver.pyx"],
+        name,
+        [source],
         include_dirs=[np.get_include()],
         extra_compile_args=compile_args,
         extra_link_args=["-fopenmp"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
+    for name, source in [("glopt.smo._solver", "glopt/smo/_solver.pyx"),
+                         ("glopt._correlation", "glopt/_correlation.pyx")]
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives))

@@ -24,8 +24,19 @@ MATERN_NU = (0.5, 1.5, 2.5)
 BLOCK_BYTES = 64 << 20
 
 
-def _rows_per_block(n_cols: int, max_bytes: int, n_vectors: int = 1) -> int:
-    return max(1, int(max_bytes // (8 * max(n_cols, 1) * max(n_vectors, 1))))
+def _n_threads(n_jobs) -> int:
+    """OpenMP threads for n_jobs (None or -1: all; k > 0: k)."""
+    import os
+
+    if n_jobs is None or n_jobs == -1:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
+    return int(n_jobs)
+
+
+def _rows_per_block(n_cols: int, max_bytes: int) -> int:
+    return max(1, int(max_bytes // (8 * max(n_cols, 1))))
 
 
 def squared_distances(X, Z=None, xp=np):
@@ -160,8 +171,9 @@ def check_s_params(s_kernel: str, gamma_s, nu: float = 1.5, alpha: float = 1.0) 
 class Correlation:
     """The pattern-correlation matrix S of a data set, as a row-block operator.
 
-    ``S @ v`` and the row sums are computed block by block under ``max_bytes``, so S is never
-    materialized unless :meth:`dense` is asked for.
+    ``S @ v`` and the row sums are computed entry by entry in a fused OpenMP kernel over the
+    columns where v is nonzero (memory O(n d)), so S is never materialized unless :meth:`dense`
+    (or :meth:`block`, rows at a time) is asked for.
 
     Parameters
     ----------
@@ -177,11 +189,13 @@ class Correlation:
     alpha : float > 0
         Rational-quadratic shape.
     max_bytes : int
-        Memory budget of one row block.
+        Memory budget of one row block (of :meth:`block` / :meth:`dense`).
+    n_jobs : int or None
+        OpenMP threads of the products (None: all).
     """
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
-                 alpha: float = 1.0, max_bytes: int = BLOCK_BYTES):
+                 alpha: float = 1.0, max_bytes: int = BLOCK_BYTES, n_jobs: int | None = None):
         self.X = as_float_array(X, "X", ndim=2)
         self.gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
         self.s_kernel, self.nu, self.alpha = s_kernel, float(nu), float(alpha)
@@ -191,6 +205,10 @@ class Correlation:
         n = self.X.shape[0]
         self.shape = (n, n)
         self._sq = (self.X * self.X).sum(1)
+        self._codes = None if self.y is None else np.unique(self.y, return_inverse=True)[1].astype(np.int64)
+        self._kind = {"G": 0, "Q": 1, "M": {0.5: 2, 1.5: 3, 2.5: 4}.get(self.nu)}.get(s_kernel)
+        self.n_threads = _n_threads(n_jobs)
+        self._row_sums = None
 
     def block(self, rows) -> np.ndarray:
         """Rows ``rows`` (a slice or index array) of S, all columns."""
@@ -211,27 +229,93 @@ class Correlation:
         """The full n x n matrix (for small problems and tests)."""
         return self.block(slice(None))
 
-    def _blocks(self):
-        step = _rows_per_block(self.shape[1], self.max_bytes)
-        for s in range(0, self.shape[0], step):
-            yield slice(s, min(s + step, self.shape[0]))
-
     def __matmul__(self, v) -> np.ndarray:
+        """S @ v, by a fused OpenMP kernel over the columns where v is nonzero (no S block is
+        stored: memory O(n d))."""
+        from ._correlation import s_matmul
+
         v = np.asarray(v, dtype=np.float64)
         if v.shape[0] != self.shape[1]:
             raise ValueError(f"S is {self.shape}, cannot multiply a vector of length {v.shape[0]}")
         if self.s_kernel == "I":
             return v.copy()
-        out = np.empty(v.shape)
-        for rows in self._blocks():
-            out[rows] = self.block(rows) @ v
-        return out
+        V = v.reshape(v.shape[0], -1)
+        cols = np.flatnonzero(np.any(V != 0, axis=1))
+        out = np.zeros((self.shape[0], V.shape[1]))
+        if cols.size:
+            rows = np.arange(self.shape[0])
+            codes = self._codes if self._codes is not None else rows
+            s_matmul(self.X, self._sq, rows, np.ascontiguousarray(self.X[cols]), self._sq[cols], cols,
+                     np.ascontiguousarray(V[cols]), out, self._kind, self.gamma_s, self.alpha,
+                     codes, codes[cols], self._codes is not None, self.n_threads)
+        return out.reshape(v.shape)
+
+    def row_sums(self) -> np.ndarray:
+        """S @ 1, computed once and kept (an MM loop needs it at every step)."""
+        if self._row_sums is None:
+            self._row_sums = self @ np.ones(self.shape[0])
+        return self._row_sums.copy()
+
+    def diagonal(self) -> np.ndarray:
+        return np.ones(self.shape[0])
+
+
+def spectral_frequencies(s_kernel: str, gamma_s: float, n_features: int, n_components: int, rng,
+                         nu: float = 1.5, alpha: float = 1.0) -> np.ndarray:
+    """Frequencies W (d, R) whose cos features reproduce S in expectation (Bochner).
+
+    ``G``: W ~ N(0, 2 gamma_s I). ``M``: a multivariate Student t with 2 nu degrees of freedom and
+    scale sqrt(2 gamma_s) (the Matern spectral density). ``Q``: a Gamma(alpha, rate alpha/gamma_s)
+    scale mixture of Gaussians (E exp(-tau d^2) = (1 + gamma_s d^2 / alpha)^-alpha).
+    """
+    g = rng.standard_normal((n_features, n_components))
+    if s_kernel == "G":
+        return g * math.sqrt(2.0 * gamma_s)
+    if s_kernel == "M":
+        u = rng.chisquare(2.0 * nu, size=n_components)
+        return g * math.sqrt(2.0 * gamma_s) * np.sqrt(2.0 * nu / u)
+    if s_kernel == "Q":
+        tau = rng.gamma(alpha, gamma_s / alpha, size=n_components)
+        return g * np.sqrt(2.0 * tau)
+    raise ValueError(f"s_kernel {s_kernel!r} has no random-feature form (G, Q and M have)")
+
+
+class RandomFeatureCorrelation:
+    """S ~ Z Z^T with random Fourier features Z (n, R): ``S @ v`` costs O(n R), memory O(n R).
+
+    z(x) = sqrt(2 / R) cos(W^T x + phase), W from :func:`spectral_frequencies`, phase ~ U(0, 2 pi).
+    The class mask is exact: Z is split into one column block per class. Same interface as
+    :class:`Correlation` (``shape``, ``@``, ``row_sums``, ``dense``).
+    """
+
+    def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
+                 alpha: float = 1.0, n_components: int = 500, random_state=None):
+        X = as_float_array(X, "X", ndim=2)
+        gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
+        if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
+            raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
+        rng = np.random.default_rng(random_state)
+        W = spectral_frequencies(s_kernel, gamma_s, X.shape[1], int(n_components), rng, nu, alpha)
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=int(n_components))
+        Z = np.sqrt(2.0 / n_components) * np.cos(X @ W + phase)
+        if y is not None:
+            y = np.asarray(y)
+            consistent_length(X.shape[0], y=y)
+            Z = np.hstack([Z * (y == c)[:, None] for c in np.unique(y)])
+        self.Z = Z
+        self.shape = (X.shape[0], X.shape[0])
+
+    def __matmul__(self, v) -> np.ndarray:
+        v = np.asarray(v, dtype=np.float64)
+        if v.shape[0] != self.shape[1]:
+            raise ValueError(f"S is {self.shape}, cannot multiply a vector of length {v.shape[0]}")
+        return self.Z @ (self.Z.T @ v)
 
     def row_sums(self) -> np.ndarray:
         return self @ np.ones(self.shape[0])
 
-    def diagonal(self) -> np.ndarray:
-        return np.ones(self.shape[0])
+    def dense(self) -> np.ndarray:
+        return self.Z @ self.Z.T
 
 
 def correlation_matrix(X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,

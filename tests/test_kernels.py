@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel
 
-from glopt.kernels import (Correlation, Kernel, check_correlation_matrix, correlation_matrix,
-                           median_sq_distance)
+from glopt.kernels import (Correlation, Kernel, RandomFeatureCorrelation, check_correlation_matrix,
+                           correlation_matrix, median_sq_distance)
 
 S_CASES = [("G", {}), ("Q", {"alpha": 1.0}), ("Q", {"alpha": 3.0}), ("M", {"nu": 0.5}),
            ("M", {"nu": 1.5}), ("M", {"nu": 2.5})]
@@ -146,3 +146,37 @@ def test_correlation_bad_parameters(rng, kwargs, match):
 def test_kernel_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Kernel(**kwargs)
+
+
+@pytest.mark.parametrize("s_kernel,kw", S_CASES)
+def test_random_features_converge_to_s(rng, s_kernel, kw):
+    """Monte Carlo error of Z Z^T falls like 1/sqrt(R): bounded by 4 / sqrt(R) entrywise here."""
+    X = rng.normal(size=(80, 3))
+    S = correlation_matrix(X, s_kernel, 0.3, **kw)
+    errors = []
+    for R in (100, 10_000):
+        approx = RandomFeatureCorrelation(X, s_kernel, 0.3, n_components=R, random_state=1, **kw)
+        err = np.abs(approx.dense() - S).max()
+        assert err < 4.0 / np.sqrt(R)
+        errors.append(err)
+    assert errors[1] < errors[0] / 3
+    v = rng.normal(size=80)
+    np.testing.assert_allclose(approx @ v, approx.dense() @ v, rtol=1e-10, atol=1e-10)
+
+
+def test_random_features_class_mask_is_exact(rng):
+    X = rng.normal(size=(40, 2))
+    y = rng.integers(0, 3, size=40)
+    Z = RandomFeatureCorrelation(X, "G", 0.5, y=y, n_components=50, random_state=0).dense()
+    assert np.all(Z[y[:, None] != y[None, :]] == 0)
+
+
+def test_random_features_are_seeded(rng):
+    X = rng.normal(size=(10, 2))
+    a = RandomFeatureCorrelation(X, "M", 0.5, n_components=20, random_state=3).dense()
+    b = RandomFeatureCorrelation(X, "M", 0.5, n_components=20, random_state=3).dense()
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n_components"):
+        RandomFeatureCorrelation(X, "G", 0.5, n_components=0)
+    with pytest.raises(ValueError, match="random-feature"):
+        RandomFeatureCorrelation(X, "I", 0.5)

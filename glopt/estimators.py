@@ -1,0 +1,445 @@
+"""scikit-learn estimators for the generalized loss: GLSVC and GLSVR.
+
+The correlation matrix S is computed on the training inputs *as given*: distances depend on the
+feature scales, so use the estimators in a Pipeline after a StandardScaler (the documented
+default), as one does for an RBF SVM.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import replace
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import _ovr_decision_function, check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .certify import certify
+from .kernels import (S_KERNELS, SVM_KERNELS, Correlation, Kernel, RandomFeatureCorrelation,
+                      median_sq_distance)
+from .problem import SVMProblem
+
+
+def _check_choice(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+
+
+def _check_positive(value, name, allow_zero=False, strings=()):
+    if isinstance(value, str) and value in strings:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        extra = f" or one of {list(strings)}" if strings else ""
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}{extra}, got {value!r}")
+
+
+def _check_int(value, name, low=1, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+class _BaseGL(BaseEstimator):
+    """Shared parameters, validation and the solve of one binary / regression problem."""
+
+    _task = "svc"
+
+    def _validate_params(self):
+        _check_positive(self.C, "C")
+        _check_choice(self.kernel, "kernel", SVM_KERNELS)
+        _check_positive(self.gamma, "gamma", strings=("scale", "auto"))
+        _check_int(self.degree, "degree")
+        if not isinstance(self.coef0, numbers.Real) or not np.isfinite(self.coef0):
+            raise ValueError(f"coef0 must be a finite number, got {self.coef0!r}")
+        _check_choice(self.s_kernel, "s_kernel", S_KERNELS)
+        _check_positive(self.gamma_s, "gamma_s", strings=("scale",))
+        if self.matern_nu not in (0.5, 1.5, 2.5):
+            raise ValueError(f"matern_nu must be one of [0.5, 1.5, 2.5], got {self.matern_nu!r}")
+        _check_positive(self.rq_alpha, "rq_alpha")
+        if self.p not in (1, 2) or isinstance(self.p, bool):
+            raise ValueError(f"p must be 1 or 2, got {self.p!r}")
+        _check_positive(self.eps, "eps")
+        _check_choice(self.solver, "solver", ("mm", "paper"))
+        if self.solver == "paper" and self.p != 1:
+            raise ValueError("solver='paper' exists for p=1 only (p=2 is convex and solved exactly)")
+        _check_positive(self.tol, "tol")
+        _check_positive(self.mm_tol, "mm_tol")
+        _check_int(self.max_iter, "max_iter")
+        _check_positive(self.cache_size, "cache_size")
+        if self.s_approx not in (None, "rff"):
+            raise ValueError(f"s_approx must be None or 'rff', got {self.s_approx!r}")
+        if self.s_approx == "rff" and self.s_kernel == "I":
+            raise ValueError("s_approx='rff' needs s_kernel in {'G', 'Q', 'M'}")
+        _check_int(self.n_components, "n_components")
+        if self.kernel == "precomputed" and self.s_kernel != "I":
+            raise ValueError("kernel='precomputed' gives no inputs to compute S on: use s_kernel='I'")
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _kernel_for(self, X) -> Kernel:
+        gamma = self.gamma
+        if gamma == "scale":
+            var = X.var()
+            gamma = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+        elif gamma == "auto":
+            gamma = 1.0 / X.shape[1]
+        self._gamma = float(gamma)
+        return Kernel(self.kernel, gamma=self._gamma, degree=self.degree, coef0=self.coef0)
+
+    def _gamma_s_for(self, X) -> float:
+        if self.s_kernel == "I":
+            return 1.0
+        if self.gamma_s != "scale":
+            return float(self.gamma_s)
+        try:
+            return 1.0 / median_sq_distance(X, seed=0)
+        except ValueError:  # all inputs equal: every scale gives the all-ones S
+            return 1.0
+
+    def _correlation(self, X, y_mask):
+        """S on the rows X, as an operator (blocks or random features) or None for the identity."""
+        if self.s_kernel == "I":
+            return None
+        kw = dict(y=y_mask, nu=self.matern_nu, alpha=self.rq_alpha)
+        if self.s_approx == "rff":
+            return RandomFeatureCorrelation(X, self.s_kernel, self.gamma_s_, n_components=self.n_components,
+                                            random_state=self.random_state, **kw)
+        return Correlation(X, self.s_kernel, self.gamma_s_, **kw)
+
+    def _solve(self, X, y, weights, y_mask):
+        """Solve one binary (svc, y in +-1) or regression problem; returns (result, certificate)."""
+        from . import smo
+        from .mm import SMOInner, gl_weights, solve_mm
+
+        kernel = self._kernel_
+        problem = SVMProblem(X, y, kernel, self._task, C=self.C, weights=weights,
+                             epsilon=getattr(self, "epsilon", 0.1))
+        S = self._correlation(X, y_mask)
+        smo_opts = dict(cache_size=self.cache_size, shrinking=self.shrinking, n_jobs=self.n_jobs)
+        if self.p == 2:
+            from .quadratic import solve_quadratic
+
+            Sd = np.eye(len(y)) if S is None else S.dense()
+            problem = replace(problem, p=2, S=Sd)
+            result = solve_quadratic(problem, tol=min(self.tol, 1e-8))
+            return result, certify(result, problem)
+        if S is None:  # the standard loss: one weighted SVM
+            result = smo.solve(problem, tol=self.tol, **smo_opts)
+            return result, certify(result, problem)
+        if self.solver == "paper":
+            from .paper import solve_paper
+
+            result = solve_paper(problem, S, eps=self.eps, tol=self.tol)
+        else:
+            inner = SMOInner(tol=min(self.tol, 0.1 * self.eps), **smo_opts)
+            callback = None
+            if self.verbose:
+                def callback(step):
+                    print(f"[glopt] MM step: objective {step.objective:.10g}, weight change "
+                          f"{step.weight_change:.2e}, inner iterations {step.inner_iterations}")
+            result = solve_mm(problem, S, inner, eps=self.eps, tol=self.mm_tol, max_iter=self.max_iter,
+                              callback=callback)
+        xi = problem.slack(problem.decision(result.coef, result.b))
+        final = replace(problem, weights=gl_weights(problem, S, xi, self.eps))
+        return result, certify(result, final)
+
+    def _store(self, results, certificates):
+        self.n_iter_ = np.array([r.n_iter for r in results], dtype=np.int32)
+        self.objective_history_ = [
+            r.extra["history"].objectives if "history" in r.extra else np.array([r.objective])
+            for r in results]
+        self.certificate_ = certificates
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"pairwise": self.kernel == "precomputed"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+    def _kernel_rows(self, X):
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.kernel == "precomputed":
+            if X.shape[1] != self.shape_fit_[0]:
+                raise ValueError(f"X must have {self.shape_fit_[0]} columns (one per training sample) "
+                                 f"for kernel='precomputed', got {X.shape[1]}")
+            return X[:, self.support_]
+        return self._kernel_(self.support_vectors_, X)
+
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    C : float > 0, default=1.0
+        Weight of the loss (per-sample C = C * sample_weight).
+    kernel : {'linear', 'rbf', 'poly', 'precomputed'}, default='rbf'
+        SVM kernel K of the decision function.
+    gamma : float > 0 or {'scale', 'auto'}, default='scale'
+        Kernel coefficient, as in scikit-learn's SVC ('scale': 1 / (n_features * X.var())).
+    degree, coef0 : polynomial kernel parameters.
+    s_kernel : {'G', 'Q', 'M', 'I'}, default='G'
+        Correlation kernel of the loss: Gaussian, rational quadratic, Matern, identity
+        (identity = the standard SVM loss).
+    gamma_s : float > 0 or 'scale', default='scale'
+        Inverse squared length scale of S. 'scale' = 1 / median squared pairwise distance of
+        the training inputs. Raw values are a trap (DESIGN.md 1.2): with all slacks zero the MM
+        weights are the row sums of S, which for a small gamma_s are in the tens or hundreds
+        (effectively a hard-margin SVM) and for a large one are 1 (the standard SVM); only a
+        narrow band in between changes anything, and 'scale' puts you in it. Grid over
+        multiples of the 'scale' value.
+    matern_nu : {0.5, 1.5, 2.5}, default=1.5
+        Order of the Matern kernel (s_kernel='M').
+    rq_alpha : float > 0, default=1.0
+        Shape of the rational quadratic kernel (s_kernel='Q').
+    p : {1, 2}, default=1
+        Order of the loss: 1 is the loss of arXiv 2601.21331 (non-convex, solved by MM), 2 the
+        convex generalized quadratic loss xi^T S xi (solved exactly, :mod:`glopt.quadratic`).
+    eps : float > 0, default=1e-4
+        Smoothing of the square roots of the p = 1 loss (margin units); the inner solver runs at
+        tol <= 0.1 * eps.
+    solver : {'mm', 'paper'}, default='mm'
+        'paper' is the paper's single-loop scheme, kept for comparison only (not convergent).
+    tol : float > 0, default=1e-5
+        Stopping tolerance of the SVM solver (SMO: maximal KKT violation); for p = 1 and S != I
+        the inner tolerance is min(tol, 0.1 * eps).
+    mm_tol : float > 0, default=1e-6
+        MM stops when the relative objective decrease is below mm_tol (and the weights settle).
+    max_iter : int, default=100
+        Maximal number of MM steps.
+    cache_size : float, default=200
+        Kernel cache of the SMO in MB.
+    shrinking : bool, default=True
+    n_jobs : int or None
+        OpenMP threads for kernel columns (None: all).
+    s_approx : {None, 'rff'}, default=None
+        'rff': approximate S by random Fourier features (memory O(n * n_components)).
+    n_components : int, default=500
+        Number of random features when s_approx='rff'.
+    random_state : int, RandomState or None
+        Seed of the random features (the only randomness).
+    verbose : bool, default=False
+        Print one line per MM step.
+"""
+
+
+class GLSVC(ClassifierMixin, _BaseGL):
+    __doc__ = """Support-vector classifier with the generalized loss sum_ij S_ij xi_i^(p/2) xi_j^(p/2).
+
+    Multi-class problems are solved one-vs-one, as scikit-learn's SVC: one binary problem per pair
+    of classes, each with S computed on that pair's samples; prediction by votes (ties to the
+    lowest class index), ``decision_function_shape`` as in SVC.
+    """ + _PARAMS_DOC + """
+    class_mask : bool, default=False
+        Target-space separation: S_ij = 0 for samples of different classes.
+    decision_function_shape : {'ovr', 'ovo'}, default='ovr'
+
+    Attributes
+    ----------
+    classes_, support_, support_vectors_, n_support_, dual_coef_, intercept_ : as in SVC
+        (binary: decision_function > 0 predicts classes_[1]).
+    n_iter_ : ndarray (n_pairs,)
+        MM steps (or SMO iterations for s_kernel='I') per binary problem.
+    objective_history_ : list of ndarray
+        The smoothed objective at every MM step, per binary problem.
+    certificate_ : list of glopt.certify.Certificate
+        Per binary problem: for p = 1 the certificate of the last weighted SVM with the weights
+        recomputed at the final slacks (``kkt_violation`` is the stationarity residual of the
+        generalized-loss problem); for p = 2 the optimality certificate.
+    """
+
+    def __init__(self, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, s_kernel="G",
+                 gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4, class_mask=False,
+                 solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, cache_size=200, shrinking=True,
+                 n_jobs=None, s_approx=None, n_components=500, random_state=None,
+                 decision_function_shape="ovr", verbose=False):
+        self.C = C
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.s_kernel = s_kernel
+        self.gamma_s = gamma_s
+        self.matern_nu = matern_nu
+        self.rq_alpha = rq_alpha
+        self.p = p
+        self.eps = eps
+        self.class_mask = class_mask
+        self.solver = solver
+        self.tol = tol
+        self.mm_tol = mm_tol
+        self.max_iter = max_iter
+        self.cache_size = cache_size
+        self.shrinking = shrinking
+        self.n_jobs = n_jobs
+        self.s_approx = s_approx
+        self.n_components = n_components
+        self.random_state = random_state
+        self.decision_function_shape = decision_function_shape
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and labels y (any values, >= 2 classes)."""
+        self._validate_params()
+        _check_choice(self.decision_function_shape, "decision_function_shape", ("ovr", "ovo"))
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C")
+        check_classification_targets(y)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if np.any(sw < 0):
+            raise ValueError("sample_weight must be nonnegative")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(f"y contains only one class ({self.classes_[0]!r}); two are needed")
+        self.shape_fit_ = X.shape
+        self._kernel_ = self._kernel_for(X)
+        self.gamma_s_ = self._gamma_s_for(X)
+
+        k = self.classes_.size
+        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        results, certs, models = [], [], []
+        for i, j in pairs:
+            rows = np.flatnonzero(((y_idx == i) | (y_idx == j)) & (sw > 0))
+            yy = np.where(y_idx[rows] == (j if k == 2 else i), 1.0, -1.0)  # binary: +1 = classes_[1]
+            if np.unique(yy).size < 2:
+                raise ValueError(f"after dropping zero sample weights, the pair of classes "
+                                 f"{self.classes_[i]!r}, {self.classes_[j]!r} has only one class")
+            res, cert = self._solve(X[rows], yy, sw[rows], yy if self.class_mask else None)
+            results.append(res)
+            certs.append(cert)
+            models.append((rows, res.coef, res.b))
+        self._store(results, certs)
+        self._set_libsvm_layout(X, y_idx, pairs, models)
+        return self
+
+    def _set_libsvm_layout(self, X, y_idx, pairs, models):
+        """support_, dual_coef_, intercept_ in LIBSVM's (and SVC's) one-vs-one layout."""
+        k = self.classes_.size
+        sv_mask = np.zeros(X.shape[0], dtype=bool)
+        for rows, coef, _ in models:
+            sv_mask[rows[coef != 0]] = True
+        support = np.concatenate([np.flatnonzero(sv_mask & (y_idx == c)) for c in range(k)])
+        self.n_support_ = np.array([np.sum(sv_mask & (y_idx == c)) for c in range(k)], dtype=np.int32)
+        pos = {s: t for t, s in enumerate(support)}
+        dual = np.zeros((k - 1, support.size))
+        for (i, j), (rows, coef, _) in zip(pairs, models):
+            for r, c in zip(rows, coef):
+                if c == 0:
+                    continue
+                # LIBSVM: coefficients of class i's SVs in row j-1, of class j's SVs in row i
+                row = (j - 1) if y_idx[r] == i else i
+                dual[row, pos[r]] = c
+        self.support_ = support.astype(np.int32)
+        self.support_vectors_ = X[support] if self.kernel != "precomputed" else np.empty((0, 0))
+        self.dual_coef_ = dual
+        self.intercept_ = np.array([b for _, _, b in models])
+        self._pairs = pairs
+
+    def _pair_decisions(self, X):
+        Kr = self._kernel_rows(X)  # (n_test, n_SV)
+        k = self.classes_.size
+        starts = np.concatenate([[0], np.cumsum(self.n_support_)])
+        out = np.empty((Kr.shape[0], len(self._pairs)))
+        for t, (i, j) in enumerate(self._pairs):
+            si, sj = slice(starts[i], starts[i + 1]), slice(starts[j], starts[j + 1])
+            if k == 2:
+                out[:, t] = Kr @ self.dual_coef_[0] + self.intercept_[0]
+            else:
+                out[:, t] = (Kr[:, si] @ self.dual_coef_[j - 1, si] + Kr[:, sj] @ self.dual_coef_[i, sj]
+                             + self.intercept_[t])
+        return out
+
+    def decision_function(self, X):
+        """Binary: (n,) with > 0 for classes_[1]. Multi-class: (n, k) for 'ovr', (n, k(k-1)/2) for 'ovo'."""
+        check_is_fitted(self)
+        dec = self._pair_decisions(X)
+        if self.classes_.size == 2:
+            return dec[:, 0]
+        if self.decision_function_shape == "ovr":
+            return _ovr_decision_function(dec < 0, -dec, self.classes_.size)
+        return dec
+
+    def predict(self, X):
+        check_is_fitted(self)
+        dec = self._pair_decisions(X)
+        k = self.classes_.size
+        if k == 2:
+            return self.classes_[(dec[:, 0] > 0).astype(int)]
+        votes = np.zeros((dec.shape[0], k), dtype=int)
+        for t, (i, j) in enumerate(self._pairs):
+            votes[:, i] += dec[:, t] > 0
+            votes[:, j] += dec[:, t] <= 0
+        return self.classes_[np.argmax(votes, axis=1)]
+
+
+class GLSVR(RegressorMixin, _BaseGL):
+    __doc__ = """Support-vector regression with the generalized loss on epsilon-insensitive slacks.
+
+    zeta_i = max(0, |y_i - f(x_i)| - epsilon); loss C * sum_ij S_ij zeta_i^(p/2) zeta_j^(p/2).
+    """ + _PARAMS_DOC + """
+    epsilon : float >= 0, default=0.1
+        Width of the insensitive tube.
+
+    Attributes
+    ----------
+    support_, support_vectors_, dual_coef_ (1, n_SV), intercept_ (1,) : as in SVR.
+    n_iter_, objective_history_, certificate_ : as in GLSVC (one problem).
+    """
+
+    _task = "svr"
+
+    def __init__(self, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, epsilon=0.1,
+                 s_kernel="G", gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4,
+                 solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, cache_size=200, shrinking=True,
+                 n_jobs=None, s_approx=None, n_components=500, random_state=None, verbose=False):
+        self.C = C
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.epsilon = epsilon
+        self.s_kernel = s_kernel
+        self.gamma_s = gamma_s
+        self.matern_nu = matern_nu
+        self.rq_alpha = rq_alpha
+        self.p = p
+        self.eps = eps
+        self.solver = solver
+        self.tol = tol
+        self.mm_tol = mm_tol
+        self.max_iter = max_iter
+        self.cache_size = cache_size
+        self.shrinking = shrinking
+        self.n_jobs = n_jobs
+        self.s_approx = s_approx
+        self.n_components = n_components
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on X (n_samples, n_features) and real targets y (n_samples,)."""
+        self._validate_params()
+        _check_positive(self.epsilon, "epsilon", allow_zero=True)
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", y_numeric=True)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if np.any(sw < 0):
+            raise ValueError("sample_weight must be nonnegative")
+        rows = np.flatnonzero(sw > 0)
+        if rows.size == 0:
+            raise ValueError("sample_weight is zero everywhere: nothing to fit")
+        self.shape_fit_ = X.shape
+        self._kernel_ = self._kernel_for(X)
+        self.gamma_s_ = self._gamma_s_for(X)
+        res, cert = self._solve(X[rows], y[rows], sw[rows], None)
+        self._store([res], [cert])
+        nz = np.flatnonzero(res.coef)
+        self.support_ = rows[nz].astype(np.int32)
+        self.support_vectors_ = X[self.support_] if self.kernel != "precomputed" else np.empty((0, 0))
+        self.dual_coef_ = res.coef[nz][None, :]
+        self.intercept_ = np.array([res.b])
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        return self._kernel_rows(X) @ self.dual_coef_[0] + self.intercept_[0]

@@ -1,0 +1,177 @@
+"""GLSVC / GLSVR: scikit-learn's estimator checks, agreement with SVC / SVR at S = I, the GL path."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, SVR
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from glopt.certify import certify, result_from_sklearn
+from glopt.datasets import load_keel
+from glopt.estimators import GLSVC, GLSVR
+from glopt.kernels import Kernel
+from glopt.problem import SVMProblem
+
+
+def _expected_failures(estimator):
+    """sample_weight is a per-sample C, not a repetition count, where the loss couples samples."""
+    reasons = []
+    if estimator.s_kernel != "I":
+        reasons.append("for S != I a repeated sample is correlated with its copy (S = 1): two copies "
+                       "weigh (2 sqrt(xi))^2 = 4 xi in the p = 1 loss, a weight of 2 gives 2 xi")
+    if estimator.gamma == "scale" and estimator.kernel != "linear":
+        reasons.append("gamma='scale' is 1 / (d var X), and repetition changes var X")
+    if not reasons:
+        return {}
+    return {"check_sample_weight_equivalence_on_dense_data": "; ".join(reasons)}
+
+
+@parametrize_with_checks([GLSVC(), GLSVR(), GLSVC(s_kernel="M", p=2), GLSVR(s_kernel="Q", p=2),
+                          GLSVC(s_kernel="I", kernel="linear", tol=1e-12)],
+                         expected_failed_checks=_expected_failures)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def _standardized(name):
+    X, y = load_keel(name, return_X_y=True)
+    return (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0), y
+
+
+@pytest.mark.parametrize("name", ["sonar", "ionosphere", "wdbc"])
+def test_identity_s_equals_libsvm_svc(name):
+    X, y = _standardized(name)
+    gl = GLSVC(s_kernel="I", C=2.0, tol=1e-8).fit(X, y)
+    sk = SVC(C=2.0, tol=1e-8).fit(X, y)
+    assert (gl.predict(X) == sk.predict(X)).all()
+    problem = SVMProblem(X, y, Kernel("rbf", gamma=sk._gamma), C=2.0)
+    coef = np.zeros(len(y))
+    coef[gl.support_] = gl.dual_coef_[0]
+    from glopt.result import SVMResult
+    mine = certify(SVMResult(coef=coef, b=gl.intercept_[0], a=y * coef), problem)
+    theirs = certify(result_from_sklearn(sk, problem), problem)
+    assert mine.dual == pytest.approx(theirs.dual, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["sonar", "ionosphere", "wdbc"])
+def test_large_gamma_s_tends_to_libsvm_svc(name):
+    X, y = _standardized(name)
+    gl = GLSVC(gamma_s=1e4, C=2.0, tol=1e-7).fit(X, y)  # S = I up to exp(-1e4 d^2)
+    sk = SVC(C=2.0, tol=1e-7).fit(X, y)
+    assert (gl.predict(X) == sk.predict(X)).all()
+    np.testing.assert_allclose(gl.decision_function(X), sk.decision_function(X), atol=1e-4)
+
+
+def test_identity_s_equals_libsvm_svr():
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    gl = GLSVR(s_kernel="I", C=3.0, epsilon=0.2, tol=1e-8).fit(X, y)
+    sk = SVR(C=3.0, epsilon=0.2, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(gl.predict(X), sk.predict(X), atol=1e-5)
+
+
+def test_multiclass_matches_svc_layout():
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    gl = GLSVC(s_kernel="I", tol=1e-8).fit(X, labels)
+    sk = SVC(tol=1e-8).fit(X, labels)
+    assert list(gl.classes_) == list(sk.classes_)
+    assert (gl.support_ == sk.support_).all() and (gl.n_support_ == sk.n_support_).all()
+    np.testing.assert_allclose(gl.dual_coef_, sk.dual_coef_, atol=1e-4)
+    np.testing.assert_allclose(gl.intercept_, sk.intercept_, atol=1e-4)
+    for shape in ("ovr", "ovo"):
+        gl.set_params(decision_function_shape=shape)
+        sk.set_params(decision_function_shape=shape)
+        np.testing.assert_allclose(gl.decision_function(X), sk.decision_function(X), atol=1e-4)
+    assert (gl.predict(X) == sk.predict(X)).all()
+
+
+@pytest.mark.parametrize("s_kernel", ["G", "Q", "M"])
+def test_generalized_loss_fit_is_certified(s_kernel):
+    X, y = _standardized("sonar")
+    gl = GLSVC(s_kernel=s_kernel, tol=1e-7, eps=1e-4, mm_tol=1e-9).fit(X, y)
+    assert gl.n_iter_[0] >= 1
+    hist = gl.objective_history_[0]
+    assert hist[-1] < hist[0]
+    assert gl.certificate_[0].kkt_violation <= 1e-3  # stationarity, default weight tolerance 1e-3
+    assert gl.certificate_[0].infeasibility <= 1e-10
+
+
+def test_p2_fit_is_optimal():
+    X, y = _standardized("ionosphere")
+    gl = GLSVC(p=2, s_kernel="G").fit(X[:150], y[:150])
+    cert = gl.certificate_[0]
+    assert cert.rel_gap <= 1e-6 and cert.kkt_violation <= 1e-6
+
+
+def test_pickle_round_trip():
+    X, y = _standardized("sonar")
+    gl = GLSVC().fit(X, y)
+    again = pickle.loads(pickle.dumps(gl))
+    np.testing.assert_array_equal(again.decision_function(X), gl.decision_function(X))
+    reg = GLSVR().fit(X, y)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
+
+
+def test_pipeline_and_grid_search():
+    X, y = _standardized("sonar")
+    pipe = make_pipeline(StandardScaler(), GLSVC())
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)  # sonar is sorted by class
+    grid = GridSearchCV(pipe, {"glsvc__C": [0.5, 2.0], "glsvc__gamma_s": ["scale", 0.05]}, cv=cv)
+    grid.fit(X, y)
+    assert grid.best_score_ > 0.75
+
+
+def test_rff_approximation_close_to_exact():
+    X, y = _standardized("sonar")
+    exact = GLSVC(s_kernel="G").fit(X, y)
+    approx = GLSVC(s_kernel="G", s_approx="rff", n_components=4000, random_state=0).fit(X, y)
+    agree = (exact.predict(X) == approx.predict(X)).mean()
+    assert agree >= 0.97
+
+
+@pytest.mark.parametrize("Est,kwargs,match", [
+    (GLSVC, {"p": 3}, "p must be 1 or 2"),
+    (GLSVC, {"solver": "paper", "p": 2}, "solver='paper'"),
+    (GLSVC, {"gamma_s": 0.0}, "gamma_s"),
+    (GLSVC, {"gamma_s": -1.0}, "gamma_s"),
+    (GLSVC, {"C": 0}, "C must be"),
+    (GLSVC, {"gamma": -1}, "gamma must be"),
+    (GLSVC, {"s_kernel": "X"}, "s_kernel"),
+    (GLSVC, {"kernel": "sigmoid"}, "kernel must be"),
+    (GLSVC, {"solver": "newton"}, "solver"),
+    (GLSVC, {"eps": 0}, "eps"),
+    (GLSVC, {"matern_nu": 1.0}, "matern_nu"),
+    (GLSVC, {"s_approx": "nystrom"}, "s_approx"),
+    (GLSVC, {"kernel": "precomputed"}, "precomputed"),
+    (GLSVR, {"epsilon": -1}, "epsilon"),
+    (GLSVR, {"p": 0}, "p must be"),
+])
+def test_bad_parameters(Est, kwargs, match):
+    X, y = _standardized("sonar")
+    with pytest.raises(ValueError, match=match):
+        Est(**kwargs).fit(X[:40], y[:40])
+
+
+def test_class_mask_is_not_a_regression_parameter():
+    with pytest.raises(TypeError):
+        GLSVR(class_mask=True)
+
+
+def test_bad_data():
+    X, y = _standardized("sonar")
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        GLSVC().fit(Xn, y)
+    with pytest.raises(ValueError, match="one class"):
+        GLSVC().fit(X, np.ones(len(y)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GLSVC().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        GLSVC().fit(X, y, sample_weight=-np.ones(len(y)))

@@ -1,0 +1,95 @@
+"""The MM solver of the p = 1 generalized loss: same path with SMO and cvxpy inner solvers,
+monotone up to the inner duality gap, stationary at the end."""
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from conftest import random_problem
+from glopt.kernels import Correlation, correlation_matrix, median_sq_distance
+from glopt.mm import CvxInner, SMOInner, gl_objective, gl_weights, solve_mm, stationarity
+from glopt.problem import SVMProblem
+
+
+def _gl_case(seed, task, s_kernel, rel_gamma, n=60):
+    pr = random_problem(seed, n=n, d=4, task=task, kernel="rbf", weighted=False)
+    S = Correlation(pr.X, s_kernel, rel_gamma / median_sq_distance(pr.X))
+    return pr, S
+
+
+@pytest.mark.parametrize("task", ["svc", "svr"])
+@pytest.mark.parametrize("s_kernel,rel_gamma", [("G", 1.0), ("G", 5.0), ("Q", 1.0), ("M", 2.0)])
+def test_smo_and_cvx_inner_solvers_follow_the_same_path(task, s_kernel, rel_gamma):
+    pr, S = _gl_case(0, task, s_kernel, rel_gamma)
+    kw = dict(eps=1e-4, tol=1e-10, weight_tol=1e-7, max_iter=200)
+    r_cvx = solve_mm(pr, S, CvxInner(), **kw)
+    r_smo = solve_mm(pr, S, SMOInner(tol=1e-11), **kw)
+    h_cvx, h_smo = r_cvx.extra["history"].objectives, r_smo.extra["history"].objectives
+    m = min(len(h_cvx), len(h_smo)) - 1  # the last step may be a rejected one in either run
+    np.testing.assert_allclose(h_smo[:m], h_cvx[:m], rtol=1e-7)
+    assert r_smo.extra["smoothed_objective"] == pytest.approx(r_cvx.extra["smoothed_objective"], rel=1e-6)
+    assert r_smo.objective == pytest.approx(r_cvx.objective, rel=1e-5)
+    for r in (r_cvx, r_smo):
+        assert r.extra["stationarity"] <= 1e-6
+        assert stationarity(r, pr, S, 1e-4) == pytest.approx(r.extra["stationarity"])
+        steps = r.extra["history"].steps
+        # monotone up to the inner accuracy: no step rose by more than its inner duality gap
+        for prev, step in zip(steps, steps[1:]):
+            assert step.decreased == (step.objective <= prev.objective)
+            assert step.objective - prev.objective <= step.inner_gap + 1e-13 * abs(prev.objective)
+        # the result's objective is the true (eps = 0) objective of the returned (coef, b)
+        assert r.objective == pytest.approx(gl_objective(pr, S, r.coef, r.b), rel=1e-12)
+
+
+def test_mm_never_worse_than_its_standard_svm_start():
+    pr, S = _gl_case(1, "svc", "G", 1.0, n=80)
+    r = solve_mm(pr, S, SMOInner(tol=1e-6))
+    steps = r.extra["history"].steps
+    assert r.extra["smoothed_objective"] < steps[0].objective
+    assert r.extra["smoothed_objective"] == min(s.objective for s in steps) or r.status == "optimal"
+
+
+def test_identity_s_is_the_standard_svm_in_one_step():
+    pr = random_problem(2, n=50, weighted=False)
+    r = solve_mm(pr, np.eye(50), SMOInner(tol=1e-8))
+    # at S = I the weights are the sample weights: the first MM step reproduces the start
+    np.testing.assert_allclose(r.extra["weights"], 1.0)
+    assert r.n_iter <= 2 and r.extra["stationarity"] <= 1e-7
+
+
+def test_weights_combine_sample_weights_and_s():
+    pr = random_problem(3, n=30, weighted=True)
+    S = correlation_matrix(pr.X, "G", 0.3)
+    xi = np.abs(np.random.default_rng(0).normal(size=30))
+    e = np.sqrt(xi + 1e-4)
+    d = np.sqrt(pr.w)
+    Sw = S * d[:, None] * d[None, :]
+    np.testing.assert_allclose(gl_weights(pr, S, xi, 1e-4), Sw @ e / e, rtol=1e-12)
+    np.testing.assert_allclose(gl_weights(pr, np.eye(30), np.zeros(30), 1e-4), pr.w, rtol=1e-12)
+
+
+def test_loose_inner_tolerance_is_refused():
+    pr, S = _gl_case(4, "svc", "G", 1.0, n=20)
+    with pytest.raises(ValueError, match="tol"):
+        solve_mm(pr, S, SMOInner(tol=1e-3), eps=1e-4)
+    with pytest.raises(ValueError, match="p must be 1"):
+        solve_mm(SVMProblem(pr.X, pr.y, pr.kernel, p=2), S, SMOInner(tol=1e-6))
+    with pytest.raises(ValueError, match="S has shape"):
+        solve_mm(pr, np.eye(5), SMOInner(tol=1e-6))
+
+
+def test_max_iter_warns():
+    pr, S = _gl_case(5, "svc", "G", 1.0, n=40)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        r = solve_mm(pr, S, SMOInner(tol=1e-6), max_iter=1, tol=1e-12)
+    assert r.status == "max_iter"
+
+
+def test_a_step_that_does_not_majorize_is_caught(monkeypatch):
+    """The derived bound J_eps(x+) <= J_eps(x) + gap holds for any feasible inner answer when the
+    surrogate majorizes; a wrong slope (a bug) breaks it and must raise, not pass silently."""
+    import glopt.mm as mm
+
+    pr, S = _gl_case(6, "svc", "G", 1.0, n=40)
+    monkeypatch.setattr(mm, "_tangent_slope", lambda Se, e: 0.2 * Se / e)
+    with pytest.raises(RuntimeError, match="duality gap"):
+        solve_mm(pr, S, SMOInner(tol=1e-8))
