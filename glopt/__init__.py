@@ -1,2 +1,17 @@
-"""glopt: support-vector learning with a generalized (pattern-correlated) loss."""
+"""glopt: support-vector learning with a generalized (pattern-correlated) loss.
+
+``import glopt`` stays light: the estimators and solvers load on first use
+(``glopt.GLSVC``, ``glopt.GLSVR``, or their modules directly).
+"""
 __version__ = "0.1.0"
+
+_LAZY = {"GLSVC": "estimators", "GLSVR": "estimators", "SVMProblem": "problem", "SVMResult": "result",
+         "certify": "certify", "solve_reference": "cvx", "solve_mm": "mm", "solve_quadratic": "quadratic"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'glopt' has no attribute {name!r}")

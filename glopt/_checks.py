@@ -55,3 +55,17 @@ def binary_labels(y, name: str = "y") -> np.ndarray:
     if values.size > 2 or not np.all(np.isin(values, (-1.0, 1.0))):
         raise ValueError(f"{name} must hold labels in {{-1, +1}}, got values {values[:5]}")
     return y
+
+
+def resolve_n_jobs(n_jobs, max_threads: int) -> int:
+    """Threads for n_jobs: None = all (``max_threads``, OpenMP's count), k > 0 = k, -k = all but k-1."""
+    import os
+
+    if n_jobs is None:
+        return max(1, int(max_threads))
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a nonzero integer, got {n_jobs!r}")
+    if n_jobs > 0:
+        return int(n_jobs)
+    total = max(1, int(max_threads), os.cpu_count() or 1)
+    return max(1, total + 1 + int(n_jobs))

@@ -7,6 +7,7 @@ at once, so memory traffic is O(n d) instead of O(n^2). Used by glopt.kernels.Co
 """
 from cython.parallel cimport prange
 from libc.math cimport exp, sqrt, pow
+cimport openmp
 
 cdef enum:
     K_G = 0
@@ -30,6 +31,10 @@ cdef inline double s_value(double d2, int kind, double gamma, double alpha) noex
         return (1.0 + r) * exp(-r)
     r = 2.23606797749979 * r
     return (1.0 + r + r * r / 3.0) * exp(-r)
+
+
+def openmp_max_threads():
+    return openmp.omp_get_max_threads()
 
 
 def s_matmul(const double[:, ::1] Xr, const double[::1] sq_r, const long[::1] idx_r,

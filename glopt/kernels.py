@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ._checks import as_float_array, choice, consistent_length, positive_scalar
+from ._checks import as_float_array, choice, consistent_length, positive_scalar, resolve_n_jobs
 
 SVM_KERNELS = ("linear", "rbf", "poly", "precomputed")
 S_KERNELS = ("G", "Q", "M", "I")
@@ -22,17 +22,6 @@ MATERN_NU = (0.5, 1.5, 2.5)
 
 #: Default memory budget of one row block (bytes).
 BLOCK_BYTES = 64 << 20
-
-
-def _n_threads(n_jobs) -> int:
-    """OpenMP threads for n_jobs (None or -1: all; k > 0: k)."""
-    import os
-
-    if n_jobs is None or n_jobs == -1:
-        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
-    return int(n_jobs)
 
 
 def _rows_per_block(n_cols: int, max_bytes: int) -> int:
@@ -191,7 +180,7 @@ class Correlation:
     max_bytes : int
         Memory budget of one row block (of :meth:`block` / :meth:`dense`).
     n_jobs : int or None
-        OpenMP threads of the products (None: all).
+        OpenMP threads of the products (None: all, -k: all but k-1).
     """
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
@@ -207,7 +196,9 @@ class Correlation:
         self._sq = (self.X * self.X).sum(1)
         self._codes = None if self.y is None else np.unique(self.y, return_inverse=True)[1].astype(np.int64)
         self._kind = {"G": 0, "Q": 1, "M": {0.5: 2, 1.5: 3, 2.5: 4}.get(self.nu)}.get(s_kernel)
-        self.n_threads = _n_threads(n_jobs)
+        from ._correlation import openmp_max_threads
+
+        self.n_threads = resolve_n_jobs(n_jobs, openmp_max_threads())
         self._row_sums = None
 
     def block(self, rows) -> np.ndarray:

@@ -206,7 +206,7 @@ class _Solver:
 
     # ------------------------------------------------------------------ main loop
     def run(self, state, max_iter, a_prev=None):
-        pr, d, n, tol = self.pr, self.data, self.pr.n, self.tol
+        d, n, tol = self.data, self.pr.n, self.tol
         seen = set()
         limit = None           # None: full primal-dual active-set steps; k: at most k changes
         n_iter = 0

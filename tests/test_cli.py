@@ -18,3 +18,11 @@ def test_console_entry_point():
     assert out.returncode == 0 and __version__ in out.stdout
     out = subprocess.run([sys.executable, "-m", "glopt.cli"], capture_output=True, text=True)
     assert "validate" in out.stdout
+
+
+def test_import_glopt_is_light():
+    """The heavy optional dependencies load where they are used, not at `import glopt`."""
+    code = ("import sys, glopt; heavy = [m for m in ('cvxpy', 'torch', 'matplotlib', 'sklearn') "
+            "if m in sys.modules]; print(heavy); assert glopt.GLSVC.__name__ == 'GLSVC'")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]"

@@ -9,13 +9,13 @@ and solved by :class:`glopt.smo._solver.SMOEngine`.
 from __future__ import annotations
 
 import numbers
-import os
 import time
 import warnings
 
 import numpy as np
 
 from .._checks import as_float_array
+from .._checks import resolve_n_jobs as _resolve_n_jobs
 from ..kernels import Kernel
 from ..problem import SVMProblem
 from ..result import SVMResult
@@ -33,16 +33,8 @@ def default_max_iter(n_variables: int) -> int:
 
 
 def resolve_n_jobs(n_jobs) -> int:
-    """Threads for kernel columns: None or -1 = all OpenMP threads, k > 0 = k, -k = all but k-1."""
-    if n_jobs is None:
-        return max(1, openmp_max_threads())
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be None or a nonzero integer, got {n_jobs!r}")
-    n_jobs = int(n_jobs)
-    if n_jobs > 0:
-        return n_jobs
-    total = max(1, openmp_max_threads(), os.cpu_count() or 1)
-    return max(1, total + 1 + n_jobs)
+    """Threads for kernel columns: None = all OpenMP threads, k > 0 = k, -k = all but k-1."""
+    return _resolve_n_jobs(n_jobs, openmp_max_threads())
 
 
 def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every):
