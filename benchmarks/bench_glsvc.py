@@ -84,7 +84,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", default="magic")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--small", type=int, default=1000)
+    ap.add_argument("--small", type=int, default=1000, help="points of part 2 (0: skip it)")
     ap.add_argument("--gamma-s-rel", type=float, default=100.0,
                     help="gamma_s = this / median squared distance (default 100: mean row sum of S "
                          "about 2.7 on magic; 1/median gives row sums in the thousands there)")
@@ -109,7 +109,8 @@ def main(argv=None):
             print(f"  {k:8s} {t[k]:9.2f} {mem[k]:10.1f} {r['n_sv']:6d} {r['acc']:9.4f}")
         print(f"  GLSVC / SVC time: {t['glsvc'] / t['svc']:.2f}x (goal <= 5x); MM steps {g['mm_steps']}, "
               f"stationarity {g['stationarity']:.1e}; GLSVC peak {mem['glsvc']:.0f} MB (goal < 2048)")
-    small(args.set, args.small, args.gamma_s_rel)
+    if args.small > 0:
+        small(args.set, args.small, args.gamma_s_rel)
     return 0
 
 

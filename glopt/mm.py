@@ -157,10 +157,9 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     eps : float > 0
         Smoothing of the square roots (margin units); 1e-4 is within 0.02% of the unsmoothed
         optimum on the paper's data sets (DESIGN.md 1.2). The inner tolerance must be <= 0.1 eps.
-    tol : float
+    tol, weight_tol : float
         Stop when the relative decrease of J_eps is <= tol and the weights change by at most
-        max(weight_tol, inner.tol / (2 eps)) (max |w_new - w_old| / max |w_old|; the second term
-        is the noise an inner answer of accuracy inner.tol puts on the weights of zero slacks).
+        weight_tol (max |w_new - w_old| / max |w_old|).
 
     Each step's rise of J_eps is checked against the inner answer's duality gap: a rise beyond
     it raises RuntimeError (the inner solver did not minimize the majorizer: a bug). A rise
@@ -187,10 +186,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
                          "a looser inner solve makes MM non-monotone (DESIGN.md 1.2)")
     if S.shape != (problem.n, problem.n):
         raise ValueError(f"S has shape {S.shape} but there are {problem.n} samples")
-    # An inner answer with KKT violation tol_in moves a zero slack by up to ~tol_in, and a weight
-    # (S e)_i / sqrt(xi_i + eps) then by a relative tol_in / (2 eps): weight changes below that
-    # floor are noise, so the weight criterion is max(weight_tol, tol_in / (2 eps)).
-    weight_floor = max(positive_scalar(weight_tol, "weight_tol"), getattr(inner, "tol", 0.0) / (2 * eps))
+    weight_tol = positive_scalar(weight_tol, "weight_tol")
     t0 = time.perf_counter()
     sqrt_sw = np.sqrt(problem.w)
     history = MMHistory()
@@ -237,7 +233,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         history.steps.append(MMStep(J_eps_c, J_c, gap, change, candidate.n_iter, rise <= 0))
         if callback is not None:
             callback(history.steps[-1])
-        if flat and change <= weight_floor:
+        if flat and change <= weight_tol:
             # J_eps flat and the weights settled: converged. The candidate is as good as the
             # previous iterate to the inner accuracy and the more stationary of the two.
             current, Kc, J_eps, J, weights = candidate, Kc_c, J_eps_c, J_c, weights_c
@@ -252,7 +248,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         # it is as good as the previous iterate to the inner accuracy and closer to stationarity
         decrease = max(0.0, -rise) / max(abs(J_eps), np.finfo(float).tiny)
         current, Kc, J_eps, J, weights = candidate, Kc_c, J_eps_c, J_c, weights_c
-        if decrease <= tol and change <= weight_floor:
+        if decrease <= tol and change <= weight_tol:
             status = "optimal"
             break
     if status == "max_iter":

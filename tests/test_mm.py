@@ -45,7 +45,10 @@ def test_mm_never_worse_than_its_standard_svm_start():
     r = solve_mm(pr, S, SMOInner(tol=1e-6))
     steps = r.extra["history"].steps
     assert r.extra["smoothed_objective"] < steps[0].objective
-    assert r.extra["smoothed_objective"] == min(s.objective for s in steps) or r.status == "optimal"
+    # flat steps (rises within the inner gap) may be taken: the result is the best iterate up to
+    # the inner accuracy
+    best = min(s.objective for s in steps)
+    assert r.extra["smoothed_objective"] <= best + max(s.inner_gap for s in steps)
 
 
 def test_identity_s_is_the_standard_svm_in_one_step():
