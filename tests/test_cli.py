@@ -26,3 +26,15 @@ def test_import_glopt_is_light():
             "if m in sys.modules]; print(heavy); assert glopt.GLSVC.__name__ == 'GLSVC'")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "[]"
+
+
+def test_readme_examples_run():
+    """Every python block of README.md runs as written."""
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        exec(compile(block, str(readme), "exec"), {})
