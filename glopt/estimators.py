@@ -141,6 +141,7 @@ class _BaseGL(BaseEstimator):
                           f"{step.weight_change:.2e}, inner iterations {step.inner_iterations}")
             result = solve_mm(problem, S, inner, eps=self.eps, tol=self.mm_tol, max_iter=self.max_iter,
                               callback=callback)
+            return result, result.extra["certificate"]
         xi = problem.slack(problem.decision(result.coef, result.b))
         final = replace(problem, weights=gl_weights(problem, S, xi, self.eps))
         return result, certify(result, final)

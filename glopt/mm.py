@@ -174,7 +174,9 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     Returns
     -------
     SVMResult of the last iterate taken, with ``objective`` = J (eps = 0), ``extra["smoothed_objective"]``,
-    ``extra["history"]`` (:class:`MMHistory`), ``extra["stationarity"]`` and ``extra["weights"]``.
+    ``extra["history"]`` (:class:`MMHistory`), ``extra["stationarity"]``, ``extra["weights"]`` (at
+    the final slacks) and ``extra["certificate"]`` (that of the weighted SVM with those weights:
+    its ``kkt_violation`` is the stationarity residual).
     ``n_iter`` counts MM steps; ``extra["inner_iterations"]`` the inner solver's iterations.
     """
     if problem.p != 1:
@@ -260,9 +262,10 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     # recomputed from (coef, b) directly, reproducible by gl_objective.
     J = gl_objective(problem, S, current.coef, current.b)
     # stationarity(current, problem, S, eps), from the weights already at hand
-    stat = certify(current, replace(problem, weights=weights), Kcoef=Kc).kkt_violation
+    final = certify(current, replace(problem, weights=weights), Kcoef=Kc)
     return replace(current, objective=J, dual_objective=float("nan"), status=status,
                    n_iter=len(history.steps) - 1, solve_time=time.perf_counter() - t0,
                    solver=f"mm-{getattr(inner, 'name', 'custom')}",
                    extra={**current.extra, "smoothed_objective": J_eps, "history": history,
-                          "stationarity": stat, "weights": weights, "inner_iterations": inner_iters})
+                          "stationarity": final.kkt_violation, "certificate": final, "weights": weights,
+                          "inner_iterations": inner_iters})
