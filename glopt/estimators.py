@@ -14,25 +14,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import _ovr_decision_function, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._checks import choice, positive_scalar
 from .certify import certify
 from .kernels import (S_KERNELS, SVM_KERNELS, Correlation, Kernel, RandomFeatureCorrelation,
                       median_sq_distance)
 from .problem import SVMProblem
 
 
-def _check_choice(value, name, options):
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-
-
 def _check_positive(value, name, allow_zero=False, strings=()):
+    """A finite number > 0 (>= 0), or one of the named ``strings``."""
     if isinstance(value, str) and value in strings:
         return
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        extra = f" or one of {list(strings)}" if strings else ""
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}{extra}, got {value!r}")
+    if strings and isinstance(value, str):
+        raise ValueError(f"{name} must be a number or one of {list(strings)}, got {value!r}")
+    positive_scalar(value, name, allow_zero)
 
 
 def _check_int(value, name, low=1, allow_none=False):
@@ -49,12 +44,12 @@ class _BaseGL(BaseEstimator):
 
     def _validate_params(self):
         _check_positive(self.C, "C")
-        _check_choice(self.kernel, "kernel", SVM_KERNELS)
+        choice(self.kernel, "kernel", SVM_KERNELS)
         _check_positive(self.gamma, "gamma", strings=("scale", "auto"))
         _check_int(self.degree, "degree")
         if not isinstance(self.coef0, numbers.Real) or not np.isfinite(self.coef0):
             raise ValueError(f"coef0 must be a finite number, got {self.coef0!r}")
-        _check_choice(self.s_kernel, "s_kernel", S_KERNELS)
+        choice(self.s_kernel, "s_kernel", S_KERNELS)
         _check_positive(self.gamma_s, "gamma_s", strings=("scale",))
         if self.matern_nu not in (0.5, 1.5, 2.5):
             raise ValueError(f"matern_nu must be one of [0.5, 1.5, 2.5], got {self.matern_nu!r}")
@@ -62,7 +57,7 @@ class _BaseGL(BaseEstimator):
         if self.p not in (1, 2) or isinstance(self.p, bool):
             raise ValueError(f"p must be 1 or 2, got {self.p!r}")
         _check_positive(self.eps, "eps")
-        _check_choice(self.solver, "solver", ("mm", "paper"))
+        choice(self.solver, "solver", ("mm", "paper"))
         if self.solver == "paper" and self.p != 1:
             raise ValueError("solver='paper' exists for p=1 only (p=2 is convex and solved exactly)")
         _check_positive(self.tol, "tol")
@@ -284,7 +279,7 @@ class GLSVC(ClassifierMixin, _BaseGL):
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and labels y (any values, >= 2 classes)."""
         self._validate_params()
-        _check_choice(self.decision_function_shape, "decision_function_shape", ("ovr", "ovo"))
+        choice(self.decision_function_shape, "decision_function_shape", ("ovr", "ovo"))
         X, y = validate_data(self, X, y, dtype=np.float64, order="C")
         check_classification_targets(y)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)

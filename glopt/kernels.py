@@ -199,7 +199,6 @@ class Correlation:
         from ._correlation import openmp_max_threads
 
         self.n_threads = resolve_n_jobs(n_jobs, openmp_max_threads())
-        self._row_sums = None
 
     def block(self, rows) -> np.ndarray:
         """Rows ``rows`` (a slice or index array) of S, all columns."""
@@ -242,10 +241,7 @@ class Correlation:
         return out.reshape(v.shape)
 
     def row_sums(self) -> np.ndarray:
-        """S @ 1, computed once and kept (an MM loop needs it at every step)."""
-        if self._row_sums is None:
-            self._row_sums = self @ np.ones(self.shape[0])
-        return self._row_sums.copy()
+        return self @ np.ones(self.shape[0])
 
     def diagonal(self) -> np.ndarray:
         return np.ones(self.shape[0])

@@ -207,19 +207,19 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         Se = sqrt_sw * (np.sqrt(eps) * S_base + prod[:, 0])
         J_eps = reg + prob.C * float(e @ Se)
         J = reg + prob.C * float(e0 @ (sqrt_sw * prod[:, 1]))
-        return xi, Kc, J_eps, J, _tangent_slope(Se, e)
+        return Kc, J_eps, J, _tangent_slope(Se, e)
 
     # start: the standard SVM (S = I) with the sample weights
     current = inner(problem, None)
     inner_iters = current.n_iter
-    _, Kc, J_eps, J, weights = evaluate(current, problem)
+    Kc, J_eps, J, weights = evaluate(current, problem)
     history.steps.append(MMStep(J_eps, J, 0.0, np.inf, current.n_iter, True))
     status = "max_iter"
     for _ in range(max_iter):
         step_problem = replace(problem, weights=weights)
         candidate = inner(step_problem, current)
         inner_iters += candidate.n_iter
-        _, Kc_c, J_eps_c, J_c, weights_c = evaluate(candidate, step_problem)
+        Kc_c, J_eps_c, J_c, weights_c = evaluate(candidate, step_problem)
         gap = max(0.0, certify(candidate, step_problem, Kcoef=Kc_c).gap)
         change = float(np.max(np.abs(weights_c - weights)) / np.max(np.abs(weights)))
         rise = J_eps_c - J_eps
@@ -238,7 +238,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         if flat and change <= weight_tol:
             # J_eps flat and the weights settled: converged. The candidate is as good as the
             # previous iterate to the inner accuracy and the more stationary of the two.
-            current, Kc, J_eps, J, weights = candidate, Kc_c, J_eps_c, J_c, weights_c
+            current, Kc, J_eps, weights = candidate, Kc_c, J_eps_c, weights_c
             status = "optimal"
             break
         if flat and change >= prev_change:
@@ -249,7 +249,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         # a flat step whose weights still converge is taken even if J_eps rose (within the gap):
         # it is as good as the previous iterate to the inner accuracy and closer to stationarity
         decrease = max(0.0, -rise) / max(abs(J_eps), np.finfo(float).tiny)
-        current, Kc, J_eps, J, weights = candidate, Kc_c, J_eps_c, J_c, weights_c
+        current, Kc, J_eps, weights = candidate, Kc_c, J_eps_c, weights_c
         if decrease <= tol and change <= weight_tol:
             status = "optimal"
             break
@@ -257,9 +257,9 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         warnings.warn(f"MM stopped after max_iter={max_iter} steps before its relative objective change "
                       f"reached tol={tol:g} (last weight change {history.steps[-1].weight_change:.2e}); "
                       "raise max_iter, loosen tol, or increase eps", ConvergenceWarning, stacklevel=2)
-    # The step objectives used K coef as the inner solver handed it over (the SMO's gradient,
-    # accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J is
-    # recomputed from (coef, b) directly, reproducible by gl_objective.
+    # The step objectives (history) used K coef as the inner solver handed it over (the SMO's
+    # gradient, accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J
+    # is recomputed from (coef, b) directly, reproducible by gl_objective.
     J = gl_objective(problem, S, current.coef, current.b)
     # stationarity(current, problem, S, eps), from the weights already at hand
     final = certify(current, replace(problem, weights=weights), Kcoef=Kc)
