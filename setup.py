@@ -27,6 +27,8 @@ extensions = [
     )
     for name, source in [("glopt.smo._solver", "glopt/smo/_solver.pyx"),
                          ("glopt._correlation", "glopt/_correlation.pyx")]
+    # GLOPT_EXT=glopt._correlation builds one extension only (developers editing the other)
+    if os.environ.get("GLOPT_EXT", name) == name
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives))
