@@ -20,7 +20,7 @@ extensions = [
     Extension(
         name,
         [source],
-        include_dirs=[np.get_include()],
+        include_dirs=[np.get_include(), "glopt"],  # glopt/_fastexp.h
         extra_compile_args=compile_args,
         extra_link_args=["-fopenmp"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

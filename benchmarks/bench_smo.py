@@ -1,6 +1,7 @@
 """Fit time of glopt's SMO engine against scikit-learn's SVC (LIBSVM) on KEEL data sets.
 
     python benchmarks/bench_smo.py [--sets sonar,magic] [--repeats 3] [--n-jobs 2]
+                                   [--precision single|double]
 
 Setting: C-SVC, RBF kernel, C = 1, gamma = "scale" = 1 / (d * X.var()) on standardized X,
 tol = 1e-3, cache 200 MB for both, shrinking on, WSS3 (LIBSVM's defaults).
@@ -19,7 +20,9 @@ Method:
 - glopt uses ``n_jobs`` OpenMP threads for kernel columns (default: all); it measures whether a
   parallel column is actually faster than a serial one on the machine at hand and falls back to
   one thread while it is not (a busy machine), which the column ``par`` reports (fraction of the
-  eligible columns computed in parallel).
+  eligible columns computed in parallel);
+- glopt runs with ``precision`` (default "single": float32 cache columns as LIBSVM's, then the
+  exact gradient and a double-precision finish; "double": double columns throughout).
 """
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ def _load(name):
     return np.ascontiguousarray(X), y, float(gamma)
 
 
-def worker(name: str, which: str, n_jobs, certify_dual: bool) -> dict:
+def worker(name: str, which: str, n_jobs, certify_dual: bool, precision: str = "single") -> dict:
     """One fit in this process; returns its measurements."""
     import numpy as np
     from sklearn.svm import SVC
@@ -81,7 +84,7 @@ def worker(name: str, which: str, n_jobs, certify_dual: bool) -> dict:
     else:
         t0 = time.perf_counter()
         result = solve_svc(X, y, 1.0, kernel=Kernel("rbf", gamma=gamma), tol=1e-3, wss=3,
-                           shrinking=True, cache_size=200, n_jobs=n_jobs)
+                           shrinking=True, cache_size=200, n_jobs=n_jobs, precision=precision)
         out["time"] = time.perf_counter() - t0
         hwm1 = _vm_hwm_kb()
         out["iter"] = int(result.n_iter)
@@ -94,9 +97,9 @@ def worker(name: str, which: str, n_jobs, certify_dual: bool) -> dict:
     return out
 
 
-def _run_worker(name, which, n_jobs, certify_dual):
+def _run_worker(name, which, n_jobs, certify_dual, precision):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, which,
-           "--n-jobs", str(n_jobs), "--certify", str(int(certify_dual))]
+           "--n-jobs", str(n_jobs), "--certify", str(int(certify_dual)), "--precision", precision]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {name}/{which} failed:\n{proc.stderr}")
@@ -108,13 +111,16 @@ def main(argv=None):
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated KEEL sets")
     ap.add_argument("--repeats", type=int, default=3, help="fits per solver and set (median)")
     ap.add_argument("--n-jobs", default="None", help="glopt OpenMP threads (None = all)")
+    ap.add_argument("--precision", default="single", choices=["single", "double"],
+                    help="glopt's kernel-cache precision (default single)")
     ap.add_argument("--worker", nargs=2, metavar=("SET", "SOLVER"), help=argparse.SUPPRESS)
     ap.add_argument("--certify", default="1", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     n_jobs = None if args.n_jobs in ("None", "none", "") else int(args.n_jobs)
 
     if args.worker:
-        print(json.dumps(worker(args.worker[0], args.worker[1], n_jobs, args.certify == "1")))
+        print(json.dumps(worker(args.worker[0], args.worker[1], n_jobs, args.certify == "1",
+                                args.precision)))
         return 0
 
     sets = [s for s in args.sets.split(",") if s]
@@ -125,7 +131,8 @@ def main(argv=None):
     from glopt.smo import openmp_max_threads, resolve_n_jobs
     print(f"glopt SMO vs scikit-learn SVC: RBF, C=1, gamma=scale, tol=1e-3, cache 200 MB, "
           f"repeats={args.repeats} (median), glopt threads={resolve_n_jobs(n_jobs)} "
-          f"(OpenMP max {openmp_max_threads()}), cpus={os.cpu_count()}")
+          f"(OpenMP max {openmp_max_threads()}), precision={args.precision}, cpus={os.cpu_count()}, "
+          f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("peak = growth of VmHWM during the fit in a fresh subprocess (MB); "
           "par = share of eligible kernel columns glopt computed in parallel")
     head = (f"{'set':<11}{'n':>6} {'sk s':>8} {'glopt s':>8} {'ratio':>6} {'sk it':>7} {'gl it':>7} "
@@ -136,8 +143,8 @@ def main(argv=None):
     for name in sets:
         sk_runs, gl_runs = [], []
         for rep in range(args.repeats):
-            sk_runs.append(_run_worker(name, "sklearn", n_jobs, rep == 0))
-            gl_runs.append(_run_worker(name, "glopt", n_jobs, rep == 0))
+            sk_runs.append(_run_worker(name, "sklearn", n_jobs, rep == 0, args.precision))
+            gl_runs.append(_run_worker(name, "glopt", n_jobs, rep == 0, args.precision))
         sk_t = statistics.median(r["time"] for r in sk_runs)
         gl_t = statistics.median(r["time"] for r in gl_runs)
         ratios[name] = gl_t / sk_t
@@ -149,7 +156,8 @@ def main(argv=None):
               f"{par:>5.2f}", flush=True)
     med = float(np.median(list(ratios.values())))
     print("-" * len(head))
-    print(f"median ratio glopt/sklearn: {med:.2f}  (goal <= 1.0)")
+    print(f"median ratio glopt/sklearn: {med:.2f}  (goal <= 1.0); load average at the end "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if "magic" in ratios:
         print(f"magic ratio: {ratios['magic']:.2f}  (goal <= 1.0)")
     return 0

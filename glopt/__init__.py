@@ -5,8 +5,10 @@
 """
 __version__ = "0.1.0"
 
-_LAZY = {"GLSVC": "estimators", "GLSVR": "estimators", "SVMProblem": "problem", "SVMResult": "result",
-         "certify": "certify", "solve_reference": "cvx", "solve_mm": "mm", "solve_quadratic": "quadratic"}
+# (`certify` is not among them: the submodule glopt.certify shadows any package attribute of that
+# name once imported; use ``from glopt.certify import certify``)
+_LAZY = {"GLSVC": "estimators", "GLSVR": "estimators", "M3SVM": "multiclass", "SVMProblem": "problem",
+         "SVMResult": "result", "solve_reference": "cvx", "solve_mm": "mm", "solve_quadratic": "quadratic"}
 
 
 def __getattr__(name):

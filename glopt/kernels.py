@@ -230,14 +230,26 @@ class Correlation:
         if self.s_kernel == "I":
             return v.copy()
         V = v.reshape(v.shape[0], -1)
-        cols = np.flatnonzero(np.any(V != 0, axis=1))
+        nonzero = np.any(V != 0, axis=1)
         out = np.zeros((self.shape[0], V.shape[1]))
-        if cols.size:
-            rows = np.arange(self.shape[0])
-            codes = self._codes if self._codes is not None else rows
-            s_matmul(self.X, self._sq, rows, np.ascontiguousarray(self.X[cols]), self._sq[cols], cols,
-                     np.ascontiguousarray(V[cols]), out, self._kind, self.gamma_s, self.alpha,
-                     codes, codes[cols], self._codes is not None, self.n_threads)
+        # with the class mask S is block diagonal by class: one product per class, the others'
+        # entries are never computed
+        groups = [None] if self._codes is None else range(int(self._codes.max()) + 1)
+        for g in groups:
+            member = np.ones(self.shape[0], dtype=bool) if g is None else self._codes == g
+            cols = np.flatnonzero(member & nonzero)
+            if cols.size == 0:
+                continue
+            rest = np.flatnonzero(member & ~nonzero)
+            Xc = np.ascontiguousarray(self.X[cols])
+            Vc = np.ascontiguousarray(V[cols])
+            out_c = np.empty((cols.size, V.shape[1]))
+            out_r = np.empty((rest.size, V.shape[1]))
+            s_matmul(Xc, np.ascontiguousarray(Xc.T), self._sq[cols], Vc, np.ascontiguousarray(Vc.T),
+                     np.ascontiguousarray(self.X[rest]), self._sq[rest], out_c, out_r, self._kind,
+                     self.gamma_s, self.alpha, self.n_threads)
+            out[cols] = out_c
+            out[rest] = out_r
         return out.reshape(v.shape)
 
     def row_sums(self) -> np.ndarray:

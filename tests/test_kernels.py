@@ -180,3 +180,44 @@ def test_random_features_are_seeded(rng):
         RandomFeatureCorrelation(X, "G", 0.5, n_components=0)
     with pytest.raises(ValueError, match="random-feature"):
         RandomFeatureCorrelation(X, "I", 0.5)
+
+
+def test_fast_exp_of_the_correlation_kernel_is_accurate():
+    """The fused S products use a polynomial exp (vectorizable); it must be as good as libm's:
+    relative error a few ulp wherever exp(x) is a normal double, 0 below the underflow point."""
+    from glopt._correlation import exp_neg
+
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.uniform(0.0, 1.0, 200_000), rng.uniform(0.0, 708.0, 200_000),
+                         np.logspace(-300, np.log10(708.0), 20_000), [0.0, 708.39]])
+    out = np.empty_like(x)
+    exp_neg(x, out)
+    ref = np.exp(x)
+    assert np.max(np.abs(out - ref) / ref) <= 1e-15
+    under = np.array([-708.4, -745.2, -1e4, -np.inf])
+    out = np.empty_like(under)
+    exp_neg(under, out)
+    np.testing.assert_array_equal(out, 0.0)  # true values < 2.3e-308 (subnormal or 0)
+
+
+@pytest.mark.parametrize("s_kernel,kw", S_CASES)
+@pytest.mark.parametrize("masked", [False, True])
+def test_product_over_some_columns_uses_symmetry_correctly(rng, s_kernel, kw, masked):
+    """S @ V with V nonzero on a subset of rows (the MM case: positive slacks only): the kernel
+    computes each entry among those columns once and uses it twice (symmetry), rows of the other
+    points once; any thread count gives the dense product (to rounding)."""
+    n = 157
+    X = rng.normal(size=(n, 3))
+    y = rng.integers(0, 2, size=n) if masked else None
+    op = Correlation(X, s_kernel, 0.4, y=y, **kw)
+    dense = op.dense()
+    V = rng.normal(size=(n, 2)) * (rng.random((n, 1)) < 0.35)
+    ref = dense @ V
+    outs = []
+    for n_threads in (1, 2, 3):
+        op.n_threads = n_threads
+        outs.append(op @ V)
+        np.testing.assert_allclose(outs[-1], ref, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(op @ V[:, 0], ref[:, 0], rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(outs[0], Correlation(X, s_kernel, 0.4, y=y, n_jobs=1, **kw) @ V)
+    np.testing.assert_array_equal(op @ np.zeros(n), 0.0)

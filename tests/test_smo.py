@@ -306,6 +306,79 @@ def test_cache_size_and_mode_do_not_change_the_path(task):
         _same(big, gather)
 
 
+# --------------------------------------------------------------------------------------
+# precision of the cached kernel columns, cache budget
+# --------------------------------------------------------------------------------------
+def _exact_grad(problem, res):
+    """The gradient Q a + p of the dual in the engine's variables, from the Gram matrix."""
+    K = problem.gram()
+    if problem.task == "svc":
+        return problem.y * (K @ res.coef) - 1.0
+    Kc = K @ res.coef
+    return np.r_[Kc + problem.epsilon - problem.y, -Kc + problem.epsilon + problem.y]
+
+
+@pytest.mark.parametrize("task", ["svc", "svr"])
+@pytest.mark.parametrize("kernel", ["rbf", "poly", "precomputed"])
+def test_single_and_double_precision_reach_the_same_optimum(task, kernel):
+    """Single-precision columns (the default) iterate on Q rounded to float, then finish from the
+    exact gradient with double-precision columns: the same optimum as the double path, certified
+    for the exact Q, with the exact gradient and objective."""
+    X, y = _toy(n=300, seed=21, task=task)
+    k = {"rbf": Kernel("rbf", gamma=0.5), "poly": Kernel("poly", gamma=0.3, degree=3, coef0=1.0),
+         "precomputed": Kernel("rbf", gamma=0.5)}[kernel]
+    # C = 30: sum(a) in the hundreds, so the float gradient is off by more than tol = 1e-8
+    problem = SVMProblem(X, y, k, task, C=30.0, epsilon=0.1)
+    if kernel == "precomputed":
+        problem = SVMProblem(k(X), y, Kernel("precomputed"), task, C=30.0, epsilon=0.1)
+    single = solve(problem, tol=1e-8)
+    double = solve(problem, tol=1e-8, precision="double")
+    assert single.status == double.status == "optimal"
+    assert single.extra["n_iter_single"] > 0 and single.extra["precision"] == "double"
+    assert double.extra["n_iter_single"] == 0
+    assert abs(single.dual_objective - double.dual_objective) <= 1e-10 * abs(double.dual_objective)
+    np.testing.assert_allclose(problem.decision(single.coef, single.b),
+                               problem.decision(double.coef, double.b), atol=1e-6)
+    scale = max(1.0, float(np.abs(single.a).sum()))
+    np.testing.assert_allclose(single.extra["grad"], _exact_grad(problem, single), rtol=0,
+                               atol=1e-13 * scale)
+    cert = certify(single, problem)
+    assert cert.kkt_violation <= 1e-8 + ROUND
+    assert abs(cert.dual - single.dual_objective) <= 1e-9 * max(1.0, abs(cert.dual))
+
+
+def test_single_precision_alone_is_not_certified():
+    """Why the double-precision finish exists: the optimum of the rounded Q (LIBSVM's answer,
+    _qfloat skips the finish) violates the exact KKT conditions by far more than tol when sum(a)
+    is large, and the default path repairs it."""
+    X, y = _toy(n=300, seed=21)
+    problem = SVMProblem(X, y, Kernel("rbf", gamma=0.5), "svc", C=30.0)
+    rounded = solve(problem, tol=1e-8, _qfloat=True)
+    assert rounded.extra["precision"] == "single"
+    assert certify(rounded, problem).kkt_violation > 1e-7
+    fixed = solve(problem, tol=1e-8)
+    assert certify(fixed, problem).kkt_violation <= 1e-8 + ROUND
+    assert fixed.n_iter > fixed.extra["n_iter_single"]       # it took double-precision steps
+
+
+@pytest.mark.parametrize("task", ["svc", "svr"])
+def test_cache_budget_is_respected(task):
+    """The cached columns never take more than cache_size MB, in either precision, and single
+    precision holds twice the entries in the same budget (fewer kernel evaluations)."""
+    X, y = _toy(n=1500, seed=22, task=task)
+    problem = SVMProblem(X, y, Kernel("rbf", gamma=2.0), task, C=5.0)
+    mb = 1.0
+    runs = {prec: solve(problem, tol=1e-3, cache_size=mb, precision=prec, _qfloat=prec == "single")
+            for prec in ("single", "double")}
+    budget = mb * 2**20
+    for prec, es in (("single", 4), ("double", 8)):
+        peak = runs[prec].extra["cache_peak_bytes"]
+        assert peak <= budget, prec
+        # ...and the budget is used (less the per-column bookkeeping, at most 2n * 20 bytes)
+        assert peak >= budget - 2 * len(y) * 20 - 2 * len(y) * es, prec
+    assert runs["single"].extra["kernel_evals"] < runs["double"].extra["kernel_evals"]
+
+
 def test_shrinking_reconstructs_gradient():
     X, y = _toy(n=1500, seed=8)
     problem = SVMProblem(X, y, Kernel("rbf", gamma=0.5), "svc", C=10.0)
@@ -424,6 +497,7 @@ def data():
     (dict(tol=float("nan")), "tol"),
     (dict(wss=2), "wss"),
     (dict(cache_size=0), "cache_size"),
+    (dict(precision="half"), "precision"),
     (dict(max_iter=0), "max_iter"),
     (dict(max_iter=2.5), "max_iter"),
     (dict(n_jobs=0), "n_jobs"),

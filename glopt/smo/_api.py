@@ -37,7 +37,7 @@ def resolve_n_jobs(n_jobs) -> int:
     return _resolve_n_jobs(n_jobs, openmp_max_threads())
 
 
-def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every):
+def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision):
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(wss, (bool, np.bool_)) or wss not in (1, 3):
@@ -55,6 +55,8 @@ def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback
     if (isinstance(callback_every, (bool, np.bool_)) or not isinstance(callback_every, numbers.Integral)
             or callback_every < 1):
         raise ValueError(f"callback_every must be an integer >= 1, got {callback_every!r}")
+    if not isinstance(precision, str) or precision not in ("single", "double"):
+        raise ValueError(f"precision must be 'single' or 'double', got {precision!r}")
 
 
 def _feasible_start(a0, y, u, delta: float = 0.0) -> np.ndarray:
@@ -89,14 +91,34 @@ def _feasible_start(a0, y, u, delta: float = 0.0) -> np.ndarray:
     return a
 
 
+def _drive(engine, callback, callback_every, verbose) -> str:
+    """Run the engine to a status ("optimal", "max_iter" or "callback"), calling back between chunks."""
+    chunk = callback_every if (callback is not None or verbose) else _CHUNK
+    while True:
+        code = engine.run(chunk)
+        if code != "running":
+            return code
+        if callback is not None or verbose:
+            info = engine.progress()
+            if verbose:
+                print(f"smo iter {info['iteration']:>10d}  violation {info['violation']:.3e}  "
+                      f"dual {info['objective']:.10g}  active {info['active_size']}", flush=True)
+            if callback is not None and callback(info):
+                return "callback"
+
+
 def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
                    max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-                   callback_every=1000, verbose=False, _cache_mode="auto",
+                   callback_every=1000, verbose=False, precision="single", _cache_mode="auto",
                    _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
     if problem.p != 1 or problem.S is not None:
         raise ValueError("the SMO engine solves p=1 problems (weighted hinge / epsilon-insensitive "
                          f"loss) only, got p={problem.p}; use glopt.cvx for p=2")
-    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every)
+    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision)
+    # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
+    # LIBSVM's iterations
+    single = precision == "single" or bool(_qfloat)
+    polish = not _qfloat
     n_threads = resolve_n_jobs(n_jobs)
     n = problem.n
     u_n = problem.upper
@@ -136,21 +158,22 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
                        int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20, n_threads, max_iter,
                        grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
                        adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min),
-                       qfloat=bool(_qfloat))
-    chunk = callback_every if (callback is not None or verbose) else _CHUNK
-    status = None
-    while status is None:
-        code = engine.run(chunk)
-        if code != "running":
-            status = code
-            break
-        if callback is not None or verbose:
-            info = engine.progress()
-            if verbose:
-                print(f"smo iter {info['iteration']:>10d}  violation {info['violation']:.3e}  "
-                      f"dual {info['objective']:.10g}  active {info['active_size']}", flush=True)
-            if callback is not None and callback(info):
-                status = "callback"
+                       single=single)
+    status = _drive(engine, callback, callback_every, verbose)
+    if single and polish:
+        # The single-precision iterations solved the problem with Q rounded to float; the answer
+        # must hold for the exact Q: recompute the gradient in double precision and go on with
+        # double-precision columns until the stopping rule holds for it (mostly 0 iterations).
+        # After a callback stop only the gradient is made exact.
+        violation = engine.to_double()
+        if verbose:
+            print(f"smo single precision {status} after {engine.n_iter} iterations; exact "
+                  f"violation {violation:.3e}", flush=True)
+        # one more report: the objective reported so far was that of the rounded Q
+        if callback is not None and status != "callback" and callback(engine.progress()):
+            status = "callback"
+        if status != "callback":
+            status = _drive(engine, callback, callback_every, verbose)
     fin = engine.finish()
     solve_time = time.perf_counter() - t0
 
@@ -172,7 +195,8 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
         "n_sv": int(np.count_nonzero(coef)),
         "n_bounded": int(np.count_nonzero(a >= u)),
         **{key: fin[key] for key in ("kernel_evals", "n_shrink", "n_reconstruct", "cache_mode",
-                                     "parallel_columns", "serial_columns")},
+                                     "parallel_columns", "serial_columns", "n_iter_single",
+                                     "precision", "cache_peak_bytes")},
         "n_threads": n_threads,
         "tol": float(tol),
         "upper": u,
@@ -190,7 +214,8 @@ _DOC_OPTIONS = """
     shrinking : bool
         LIBSVM's shrinking heuristic with gradient reconstruction.
     cache_size : float > 0
-        Kernel cache in megabytes (float64 entries; at least two full columns are always kept).
+        Kernel cache in megabytes (entries of ``precision``; at least two full columns are always
+        kept).
     max_iter : int >= 1, optional
         Iteration cap (default max(10,000,000, 100 l)); reaching it gives status "max_iter" and a
         ConvergenceWarning.
@@ -207,16 +232,24 @@ _DOC_OPTIONS = """
     callback : callable(info) -> bool, optional
         Called every ``callback_every`` iterations with a dict (iteration, violation over the active
         set, objective = current dual objective, active_size); returning True stops the solve
-        (status "callback").
+        (status "callback"). With ``precision="single"`` the objective is that of the rounded Q
+        until the switch to double precision, which is reported once more with the exact one.
     callback_every : int >= 1
     verbose : bool
         Print progress every ``callback_every`` iterations.
+    precision : {"single", "double"}
+        Precision of the cached kernel columns. "single" (default) stores them as float32, as
+        LIBSVM does (half the memory, twice the columns per MB), iterates on that rounded Q, then
+        recomputes the gradient exactly in double precision and continues with double columns
+        until m(a) - M(a) <= tol holds for the exact Q: the answer, its gradient and its
+        objective are those of the exact problem either way. "double" iterates in double
+        precision throughout.
 """
 
 
 def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrinking=True,
               cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-              callback_every=1000, verbose=False) -> SVMResult:
+              callback_every=1000, verbose=False, precision="single") -> SVMResult:
     """Weighted C-SVC by SMO: max 1^T a - 0.5 (y a)^T K (y a), y^T a = 0, 0 <= a_i <= C w_i.
 
     Parameters
@@ -235,12 +268,12 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
     problem = SVMProblem(X, y, kernel=kernel, task="svc", C=C, weights=weights)
     return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
                           max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
-                          callback_every=callback_every, verbose=verbose)
+                          callback_every=callback_every, verbose=verbose, precision=precision)
 
 
 def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, wss=3,
               shrinking=True, cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None,
-              callback=None, callback_every=1000, verbose=False) -> SVMResult:
+              callback=None, callback_every=1000, verbose=False, precision="single") -> SVMResult:
     """Weighted epsilon-SVR by SMO in LIBSVM's 2n-variable form a = [alpha, alpha*].
 
     min 0.5 (alpha - alpha*)^T K (alpha - alpha*) + eps 1^T (alpha + alpha*) - y^T (alpha - alpha*),
@@ -263,19 +296,19 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
     problem = SVMProblem(X, y, kernel=kernel, task="svr", C=C, weights=weights, epsilon=epsilon)
     return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
                           max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
-                          callback_every=callback_every, verbose=verbose)
+                          callback_every=callback_every, verbose=verbose, precision=precision)
 
 
 def solve(problem: SVMProblem, **options) -> SVMResult:
     """Solve an :class:`~glopt.problem.SVMProblem` (task svc or svr, p = 1) by SMO.
 
     ``options`` are those of :func:`solve_svc` after the problem data (tol, wss, shrinking,
-    cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose).
+    cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).
     """
     if not isinstance(problem, SVMProblem):
         raise ValueError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     allowed = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0",
-               "callback", "callback_every", "verbose", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
+               "callback", "callback_every", "verbose", "precision", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
     unknown = set(options) - allowed
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(o for o in allowed if not o.startswith('_'))}")

@@ -22,6 +22,14 @@ Two cache modes, as in LIBSVM:
   the n data rows in their original order; a column of Q is gathered from a row through the index
   and sign maps into one of two buffers (LIBSVM's SVR_Q).
 
+Cache precision (``single``): as LIBSVM (Qfloat), the cached columns may be float32, half the
+memory of float64 columns, so that a cache_size holds as many columns as LIBSVM's; the iterations
+then solve the problem with Q rounded to float (gradient updated in double). Their gradient is off
+by up to ~6e-8 * sum(a) * max|Q|, more than a tight tol, so ``to_double`` recomputes G (and G_bar)
+in double precision from the kernel for the support vectors, drops the float cache and lets the
+iterations go on with float64 columns until the stopping rule holds for the exact Q: the answer,
+its gradient, bias and objective are those of the double-precision problem.
+
 Kernel columns are computed with OpenMP (one thread per block of entries, each entry by exactly one
 thread with the same arithmetic, so results do not depend on the number of threads).
 
@@ -63,43 +71,7 @@ cdef extern from *:
     #pragma GCC optimize("no-trapping-math")
     #endif
 
-    /* exp(x) for x <= 0 by Cody-Waite reduction and a degree-13 Taylor polynomial
-       (error < 2 ulp). Straight-line code: the loops calling it vectorize. Results are
-       0 below -708.39 (where exp is subnormal). */
-    static inline double gl_exp_neg(double x) {
-        const double XMIN = -708.3964185322641;
-        const double LOG2E = 1.4426950408889634;
-        const double SHIFT = 6755399441055744.0;            /* 1.5 * 2^52 */
-        const double LN2HI = 6.93147180369123816490e-01;
-        const double LN2LO = 1.90821492927058770002e-10;
-        double xc = x < XMIN ? XMIN : x;
-        double t = xc * LOG2E + SHIFT;
-        double nf = t - SHIFT;
-        double r = xc - nf * LN2HI;
-        int64_t tb, sb, kb;
-        double p, scale;
-        r = r - nf * LN2LO;
-        p = 1.0 / 6227020800.0;
-        p = p * r + 1.0 / 479001600.0;
-        p = p * r + 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
-        p = p * r + 1.0;
-        p = p * r + 1.0;
-        memcpy(&tb, &t, sizeof(double));
-        memcpy(&sb, &SHIFT, sizeof(double));
-        kb = ((tb - sb) + 1023) << 52;
-        memcpy(&scale, &kb, sizeof(double));
-        p = p * scale;
-        return x < XMIN ? 0.0 : p;
-    }
+    #include "_fastexp.h"  /* gl_exp_neg (glopt/_fastexp.h) */
 
     static inline double gl_powi(double base, int times) {
         double tmp = base, ret = 1.0;
@@ -132,7 +104,8 @@ cdef extern from *:
         return s;
     }
 
-    /* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1), with z_j the j-th column of the
+    /* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1) (or outf[j], rounded to float, when
+       outf is not NULL), with z_j the j-th column of the
        column-major XT (leading dimension ld) and sqv[j] its squared norm; yv may be NULL (no
        signs). Every entry is computed with the same operations whatever the block boundaries
        (no fused multiply-add in either clone), so the result does not depend on how [j0, j1)
@@ -143,7 +116,7 @@ cdef extern from *:
     static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
                           const double* xr, double sqr, const double* XT, Py_ssize_t ld,
                           const double* sqv, const double* yv, double yr,
-                          Py_ssize_t j0, Py_ssize_t j1, double* out) {
+                          Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) {
         double acc[GL_BLOCK];
         Py_ssize_t jb, je, len, t, m;
         for (jb = j0; jb < j1; jb += GL_BLOCK) {
@@ -165,7 +138,14 @@ cdef extern from *:
             } else if (kind == GL_K_POLY) {
                 for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
             }
-            if (yv != NULL) {
+            if (outf != NULL) {           /* single-precision column: round the double value */
+                if (yv != NULL) {
+                    const double* ys = yv + jb;
+                    for (t = 0; t < len; t++) outf[jb + t] = (float) ((yr * ys[t]) * acc[t]);
+                } else {
+                    for (t = 0; t < len; t++) outf[jb + t] = (float) acc[t];
+                }
+            } else if (yv != NULL) {
                 const double* ys = yv + jb;
                 for (t = 0; t < len; t++) out[jb + t] = (yr * ys[t]) * acc[t];
             } else {
@@ -210,35 +190,52 @@ cdef extern from *:
     /* Second-order choice of j for a given i (LIBSVM WSS3): over I_low with
        grad_diff = Gmax + y_j G_j > 0, maximize grad_diff^2 / quad_coef (quad_coef = QD_i + QD_j -
        2 y_i y_j Q_ij, replaced by tau when <= 0), i.e. minimize LIBSVM's obj_diff = -that. Also
-       returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n. */
-    static int gl_select_wss3_j(Py_ssize_t n, const double* restrict G, const double* restrict y,
-                                const double* restrict lowm, const double* restrict QD,
-                                const double* restrict Qi, double Gmax, double QDi, double yi,
-                                double tau, double* restrict score, double* restrict lowyg,
-                                double* gmax2) {
-        Py_ssize_t j;
-        double best = -0.5, g2 = -HUGE_VAL;
-        int idx = -1;
-        for (j = 0; j < n; j++) {          /* vectorized */
-            double yj = y[j];
-            double yg = yj * G[j];
-            double gd = Gmax + yg;
-            double q = QDi + QD[j] - 2.0 * yi * yj * Qi[j];
-            double sc;
-            q = q > 0 ? q : tau;
-            sc = (gd * gd) / q;
-            sc = gd > 0 ? sc : -1.0;
-            score[j] = lowm[j] > 0.5 ? sc : -1.0;
-            lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;
-        }
-        for (j = 0; j < n; j++) {
-            double sc = score[j], v = lowyg[j];
-            if (sc >= best) { best = sc; idx = (int) j; }
-            g2 = v > g2 ? v : g2;
-        }
-        *gmax2 = g2;
-        return idx;
+       returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n.
+       The column Qi is double (_d) or single precision (_f, LIBSVM's Qfloat, promoted exactly).
+
+       gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q. */
+    #define GL_DEF_COLUMN_OPS(SUF, QT)                                                         \
+    static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                   \
+                                      const double* restrict y, const double* restrict lowm,    \
+                                      const double* restrict QD, const QT* restrict Qi,         \
+                                      double Gmax, double QDi, double yi, double tau,           \
+                                      double* restrict score, double* restrict lowyg,           \
+                                      double* gmax2) {                                          \
+        Py_ssize_t j;                                                                           \
+        double best = -0.5, g2 = -HUGE_VAL;                                                     \
+        int idx = -1;                                                                           \
+        for (j = 0; j < n; j++) {          /* vectorized */                                     \
+            double yj = y[j];                                                                   \
+            double yg = yj * G[j];                                                              \
+            double gd = Gmax + yg;                                                              \
+            double q = QDi + QD[j] - 2.0 * yi * yj * (double) Qi[j];                            \
+            double sc;                                                                          \
+            q = q > 0 ? q : tau;                                                                \
+            sc = (gd * gd) / q;                                                                 \
+            sc = gd > 0 ? sc : -1.0;                                                            \
+            score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
+            lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
+        }                                                                                       \
+        for (j = 0; j < n; j++) {                                                               \
+            double sc = score[j], v = lowyg[j];                                                 \
+            if (sc >= best) { best = sc; idx = (int) j; }                                       \
+            g2 = v > g2 ? v : g2;                                                               \
+        }                                                                                       \
+        *gmax2 = g2;                                                                            \
+        return idx;                                                                             \
+    }                                                                                           \
+    static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
+                               double da, const QT* restrict b, double db) {                    \
+        Py_ssize_t k;                                                                           \
+        for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                \
+    }                                                                                           \
+    static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
+                              const QT* restrict a) {                                           \
+        Py_ssize_t k;                                                                           \
+        for (k = 0; k < n; k++) G[k] += c * (double) a[k];                                      \
     }
+    GL_DEF_COLUMN_OPS(d, double)
+    GL_DEF_COLUMN_OPS(f, float)
 
     #if defined(__GNUC__) && !defined(__clang__)
     #pragma GCC pop_options
@@ -251,15 +248,24 @@ cdef extern from *:
     void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
                    const double* xr, double sqr, const double* XT, Py_ssize_t ld,
                    const double* sqv, const double* yv, double yr,
-                   Py_ssize_t j0, Py_ssize_t j1, double* out) noexcept nogil
+                   Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) noexcept nogil
     int GL_BLOCK
     int gl_select_up(Py_ssize_t n, const double* G, const double* y, const double* upm,
                      double* gmax) noexcept nogil
     int gl_select_low(Py_ssize_t n, const double* G, const double* y, const double* lowm,
                       double* gmax2) noexcept nogil
-    int gl_select_wss3_j(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                         const double* QD, const double* Qi, double Gmax, double QDi, double yi,
-                         double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+    int gl_select_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const double* Qi, double Gmax, double QDi, double yi,
+                           double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+    int gl_select_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const float* Qi, double Gmax, double QDi, double yi,
+                           double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+    void gl_axpy2_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
+                    double db) noexcept nogil
+    void gl_axpy2_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
+                    double db) noexcept nogil
+    void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
+    void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
 
 
 def _exp_neg(double x):
@@ -357,8 +363,11 @@ cdef void _tc_init(ThreadCtl* tc, int nthreads, bint adaptive, Py_ssize_t par_mi
 
 
 cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* rows,
-                double* out, Py_ssize_t start, Py_ssize_t end, ThreadCtl* tc) noexcept nogil:
+                double* out, float* outf, Py_ssize_t start, Py_ssize_t end,
+                ThreadCtl* tc) noexcept nogil:
     """out[j] = yr * yv[j] * K(r, z_j) for j in [start, end) (yv NULL: no signs).
+
+    With outf not NULL the entries go to outf instead, rounded to single precision (out unused).
 
     z_j is column j of k.XT (non-precomputed kernels) or row rows[j] of the Gram matrix (rows
     NULL: row j). Blocks of GL_BLOCK entries go to the threads; each entry is computed by one
@@ -370,6 +379,18 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
     cdef double t0, cost
     if k.kind == K_PRECOMPUTED:
         grow = k.X + r * k.n
+        if outf != NULL:
+            if rows == NULL:
+                if yv == NULL:
+                    for j in range(start, end):
+                        outf[j] = <float> grow[j]
+                else:
+                    for j in range(start, end):
+                        outf[j] = <float> ((yr * yv[j]) * grow[j])
+            else:
+                for j in range(start, end):
+                    outf[j] = <float> ((yr * yv[j]) * grow[rows[j]])
+            return
         if rows == NULL:
             if yv == NULL:
                 memcpy(out + start, grow + start, (end - start) * sizeof(double))
@@ -384,7 +405,7 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
         return
     if tc.nthreads <= 1 or end - start < tc.par_min:
         gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
-                  k.sqv, yv, yr, start, end, out)
+                  k.sqv, yv, yr, start, end, out, outf)
         return
     # choose the mode: measure both first, then the cheaper one with occasional probes
     probe = False
@@ -407,11 +428,11 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
             j0 = start + b * GL_BLOCK
             j1 = min(j0 + GL_BLOCK, end)
             gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT,
-                      k.ld, k.sqv, yv, yr, j0, j1, out)
+                      k.ld, k.sqv, yv, yr, j0, j1, out, outf)
         tc.n_par += 1
     else:
         gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
-                  k.sqv, yv, yr, start, end, out)
+                  k.sqv, yv, yr, start, end, out, outf)
         tc.n_ser += 1
     if not tc.adaptive:
         return
@@ -463,8 +484,11 @@ cdef class SMOEngine:
     adaptive_threads : measure serial and parallel columns and use the faster (default); False
         computes every large column with all n_threads
     par_min : columns shorter than this are computed by one thread (default 2048)
-    qfloat : round every kernel column to single precision, as LIBSVM's cache (Qfloat) does; with
-        LIBSVM's ordering of the samples the iterations are then LIBSVM's, one for one (tests)
+    single : keep the kernel columns in single precision, as LIBSVM's cache (Qfloat) does: half the
+        memory per column, so twice the columns fit in ``cache_bytes``. The iterations then solve
+        the problem with the rounded Q (with LIBSVM's ordering of the samples they are LIBSVM's,
+        one for one); :meth:`to_double` recomputes the gradient exactly and continues in double
+        precision, so that the final answer is judged against the exact Q.
     """
 
     # data / kernel
@@ -497,7 +521,9 @@ cdef class SMOEngine:
     cdef bint gbar_valid
     cdef int n_threads
     cdef ThreadCtl tc
-    cdef bint qfloat         # round kernel columns to float32 (LIBSVM's Qfloat), for cross-checks
+    cdef bint single         # cache columns are float32 (LIBSVM's Qfloat), else float64
+    cdef double cache_bytes
+    cdef long long iter_single    # iterations done in single precision (before to_double)
     cdef bint finished
     cdef double obj          # 0.5 a^T Q a + p^T a, tracked incrementally
     cdef long long kernel_evals
@@ -506,13 +532,15 @@ cdef class SMOEngine:
     # cache
     cdef bint permuted
     cdef int n_keys
-    cdef double** c_data
+    cdef void** c_data       # float* or double* columns (self.single)
     cdef int* c_len
     cdef int* c_prev
     cdef int* c_next
-    cdef long long c_free    # doubles still available
-    cdef double* buf0
-    cdef double* buf1
+    cdef long long c_free    # entries (of the current precision) still available
+    cdef long long c_total   # the budget in entries
+    cdef double c_peak       # largest number of bytes held by cached columns (tests)
+    cdef void* buf0          # gather mode: columns of Q in the current precision
+    cdef void* buf1
     cdef int next_buf
     cdef double* scratch     # 2 l doubles for the selection scans
 
@@ -572,7 +600,7 @@ cdef class SMOEngine:
     def __init__(self, X, str kernel, double gamma, int degree, double coef0, idx, y, p, u, a,
                  double tol, int wss, bint shrinking, double cache_bytes, int n_threads,
                  long long max_iter, grad_ref=None, a_ref=None, str mode="auto",
-                 bint adaptive_threads=True, Py_ssize_t par_min=-1, bint qfloat=False):
+                 bint adaptive_threads=True, Py_ssize_t par_min=-1, bint single=False):
         cdef const double[:, ::1] Xv = np.ascontiguousarray(X, dtype=np.float64)
         cdef const int[::1] idxv = np.ascontiguousarray(idx, dtype=np.int32)
         cdef const double[::1] yv = np.ascontiguousarray(y, dtype=np.float64)
@@ -614,7 +642,9 @@ cdef class SMOEngine:
         self.shrinking = shrinking
         self.n_threads = max(1, n_threads)
         _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
-        self.qfloat = qfloat
+        self.single = single
+        self.cache_bytes = cache_bytes
+        self.iter_single = -1
         self.max_iter = max_iter
         self.iter = 0
         self.unshrink = False
@@ -690,13 +720,10 @@ cdef class SMOEngine:
 
         # cache: keys are positions (permuted) or data rows (gather)
         self.n_keys = l if self.permuted else n
-        col = l if self.permuted else n
-        budget = <long long> (cache_bytes / sizeof(double))
-        budget -= (<long long> self.n_keys * (sizeof(double*) + 3 * sizeof(int))) // sizeof(double)
-        if budget < 2 * col:
-            budget = 2 * col
-        self.c_free = budget
-        self.c_data = <double**> calloc(self.n_keys, sizeof(double*))
+        self.c_free = self._budget()
+        self.c_total = self.c_free
+        self.c_peak = 0.0
+        self.c_data = <void**> calloc(self.n_keys, sizeof(void*))
         self.c_len = <int*> calloc(self.n_keys, sizeof(int))
         self.c_prev = <int*> malloc((self.n_keys + 1) * sizeof(int))
         self.c_next = <int*> malloc((self.n_keys + 1) * sizeof(int))
@@ -705,8 +732,8 @@ cdef class SMOEngine:
         self.c_prev[self.n_keys] = self.n_keys
         self.c_next[self.n_keys] = self.n_keys
         if not self.permuted:
-            self.buf0 = <double*> malloc(l * sizeof(double))
-            self.buf1 = <double*> malloc(l * sizeof(double))
+            self.buf0 = malloc(l * sizeof(double))     # room for either precision
+            self.buf1 = malloc(l * sizeof(double))
             if self.buf0 == NULL or self.buf1 == NULL:
                 raise MemoryError()
         self.next_buf = 0
@@ -732,6 +759,32 @@ cdef class SMOEngine:
         self.obj *= 0.5
 
     # ------------------------------------------------------------------ helpers
+    cdef long long _budget(self) noexcept:
+        """Cache entries allowed by cache_bytes in the current precision (LIBSVM's Cache: the
+        budget counts the column entries plus the per-column bookkeeping; two full columns at
+        least)."""
+        cdef Py_ssize_t es = sizeof(float) if self.single else sizeof(double)
+        cdef long long col = self.l if self.permuted else self.n
+        cdef long long budget = <long long> (self.cache_bytes / es)
+        budget -= (<long long> self.n_keys * (sizeof(void*) + 3 * sizeof(int))) // es
+        if budget < 2 * col:
+            budget = 2 * col
+        return budget
+
+    cdef inline double _qat(self, const void* q, Py_ssize_t k) noexcept nogil:
+        """Entry k of a column returned by _get_q (a float promotes exactly)."""
+        if self.single:
+            return (<const float*> q)[k]
+        return (<const double*> q)[k]
+
+    cdef inline void _axpy(self, Py_ssize_t k0, Py_ssize_t k1, double* v, double c,
+                           const void* q) noexcept nogil:
+        """v[k] += c * q[k] for k in [k0, k1)."""
+        if self.single:
+            gl_axpy_f(k1 - k0, v + k0, c, (<const float*> q) + k0)
+        else:
+            gl_axpy_d(k1 - k0, v + k0, c, (<const double*> q) + k0)
+
     cdef inline void _update_status(self, int t) noexcept nogil:
         cdef char st
         if self.alpha[t] >= self.u[t]:
@@ -750,15 +803,14 @@ cdef class SMOEngine:
 
     cdef int _add_columns(self, const double* a_ref) except -1 nogil:
         """G += sum_t (alpha_t - a_ref_t) Q_t over the variables that differ (a_ref NULL: 0)."""
-        cdef int t, k
+        cdef int t
         cdef double da
-        cdef const double* Q_t
+        cdef const void* Q_t
         for t in range(self.l):
             da = self.alpha[t] - (a_ref[t] if a_ref != NULL else 0.0)
             if da != 0.0:
                 Q_t = self._get_q(t, self.l)
-                for k in range(self.l):
-                    self.G[k] += da * Q_t[k]
+                self._axpy(0, self.l, self.G, da, Q_t)
         return 0
 
     # ------------------------------------------------------------------ cache
@@ -773,10 +825,10 @@ cdef class SMOEngine:
         self.c_next[self.c_prev[h]] = h
         self.c_prev[head] = h
 
-    cdef int _cache_get(self, int h, double** data, int length) except -2 nogil:
+    cdef int _cache_get(self, int h, void** data, int length) except -2 nogil:
         """LIBSVM Cache::get_data: returns the position from which data[h] must be filled."""
         cdef int more, old, start
-        cdef double* newp
+        cdef void* newp
         if self.c_len[h] > 0:
             self._lru_delete(h)
         more = length - self.c_len[h]
@@ -789,12 +841,14 @@ cdef class SMOEngine:
                 self.c_free += self.c_len[old]
                 self.c_data[old] = NULL
                 self.c_len[old] = 0
-            newp = <double*> realloc(self.c_data[h], length * sizeof(double))
+            newp = realloc(self.c_data[h], length * (sizeof(float) if self.single else sizeof(double)))
             if newp == NULL:
                 with gil:
                     raise MemoryError("kernel cache allocation failed")
             self.c_data[h] = newp
             self.c_free -= more
+            self.c_peak = max(self.c_peak, <double> (self.c_total - self.c_free)
+                              * (sizeof(float) if self.single else sizeof(double)))
             start = self.c_len[h]
             self.c_len[h] = length
         self._lru_insert(h)
@@ -803,9 +857,12 @@ cdef class SMOEngine:
 
     cdef void _cache_swap(self, int i, int j) noexcept nogil:
         """LIBSVM Cache::swap_index (permuted mode)."""
-        cdef double* tp
+        cdef void* tp
         cdef int tl, h, nxt
         cdef double tv
+        cdef float tf
+        cdef float* cf
+        cdef double* cd
         if i == j:
             return
         if self.c_len[i] > 0:
@@ -831,9 +888,12 @@ cdef class SMOEngine:
             nxt = self.c_next[h]
             if self.c_len[h] > i:
                 if self.c_len[h] > j:
-                    tv = self.c_data[h][i]
-                    self.c_data[h][i] = self.c_data[h][j]
-                    self.c_data[h][j] = tv
+                    if self.single:
+                        cf = <float*> self.c_data[h]
+                        tf = cf[i]; cf[i] = cf[j]; cf[j] = tf
+                    else:
+                        cd = <double*> self.c_data[h]
+                        tv = cd[i]; cd[i] = cd[j]; cd[j] = tv
                 else:
                     self._lru_delete(h)
                     free(self.c_data[h])
@@ -842,35 +902,58 @@ cdef class SMOEngine:
                     self.c_len[h] = 0
             h = nxt
 
-    cdef const double* _get_q(self, int t, int length) except NULL nogil:
-        """Column t of Q on positions [0, length)."""
-        cdef double* data
-        cdef double* buf
+    cdef void _cache_clear(self) noexcept nogil:
+        """Drop every cached column."""
+        cdef int h
+        for h in range(self.n_keys):
+            free(self.c_data[h])
+            self.c_data[h] = NULL
+            self.c_len[h] = 0
+        self.c_prev[self.n_keys] = self.n_keys
+        self.c_next[self.n_keys] = self.n_keys
+
+    cdef const void* _get_q(self, int t, int length) except NULL nogil:
+        """Column t of Q on positions [0, length), float* or double* (self.single)."""
+        cdef void* data
+        cdef void* buf
         cdef int start, j, r
         cdef double yt
+        cdef float* bf
+        cdef double* bd
+        cdef const float* df
+        cdef const double* dd
         if self.permuted:
             start = self._cache_get(t, &data, length)
             if start < length:
-                _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, data, start, length,
-                      &self.tc)
-                if self.qfloat:
-                    for j in range(start, length):
-                        data[j] = <double> (<float> data[j])
+                if self.single:
+                    _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, NULL,
+                          <float*> data, start, length, &self.tc)
+                else:
+                    _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, <double*> data,
+                          NULL, start, length, &self.tc)
                 self.kernel_evals += length - start
             return data
         r = self.xrow[t]
         start = self._cache_get(r, &data, self.n)
         if start < self.n:
-            _fill(&self.kd, r, NULL, 1.0, NULL, data, start, self.n, &self.tc)
-            if self.qfloat:
-                for j in range(start, self.n):
-                    data[j] = <double> (<float> data[j])
+            if self.single:
+                _fill(&self.kd, r, NULL, 1.0, NULL, NULL, <float*> data, start, self.n, &self.tc)
+            else:
+                _fill(&self.kd, r, NULL, 1.0, NULL, <double*> data, NULL, start, self.n, &self.tc)
             self.kernel_evals += self.n - start
         buf = self.buf0 if self.next_buf == 0 else self.buf1
         self.next_buf = 1 - self.next_buf
         yt = self.y[t]
-        for j in range(length):
-            buf[j] = yt * self.y[j] * data[self.xrow[j]]
+        if self.single:
+            bf = <float*> buf
+            df = <const float*> data
+            for j in range(length):     # signs are exact in float: LIBSVM's SVR_Q buffer
+                bf[j] = <float> (yt * self.y[j] * df[self.xrow[j]])
+        else:
+            bd = <double*> buf
+            dd = <const double*> data
+            for j in range(length):
+                bd[j] = yt * self.y[j] * dd[self.xrow[j]]
         return buf
 
     # ------------------------------------------------------------------ solver pieces
@@ -904,16 +987,13 @@ cdef class SMOEngine:
     cdef int _compute_gbar(self) except -1 nogil:
         """G_bar_t = sum over upper-bounded s of u_s Q_ts (needed once shrinking starts)."""
         cdef int t, k
-        cdef double c
-        cdef const double* Q_t
+        cdef const void* Q_t
         for k in range(self.l):
             self.G_bar[k] = 0.0
         for t in range(self.l):
             if self.status[t] == UPPER_BOUND:
                 Q_t = self._get_q(t, self.l)
-                c = self.u[t]
-                for k in range(self.l):
-                    self.G_bar[k] += c * Q_t[k]
+                self._axpy(0, self.l, self.G_bar, self.u[t], Q_t)
         self.gbar_valid = True
         return 0
 
@@ -921,8 +1001,8 @@ cdef class SMOEngine:
         """LIBSVM reconstruct_gradient: G of the inactive variables from G_bar and free ones."""
         cdef int i, j, nr_free = 0
         cdef int active_size = self.active_size, l = self.l
-        cdef const double* Q_i
-        cdef double alpha_i, acc
+        cdef const void* Q_i
+        cdef double acc
         if active_size == l:
             return 0
         self.n_reconstruct += 1
@@ -937,15 +1017,13 @@ cdef class SMOEngine:
                 acc = 0.0
                 for j in range(active_size):
                     if self.status[j] == FREE:
-                        acc += self.alpha[j] * Q_i[j]
+                        acc += self.alpha[j] * self._qat(Q_i, j)
                 self.G[i] += acc
         else:
             for i in range(active_size):
                 if self.status[i] == FREE:
                     Q_i = self._get_q(i, l)
-                    alpha_i = self.alpha[i]
-                    for j in range(active_size, l):
-                        self.G[j] += alpha_i * Q_i[j]
+                    self._axpy(active_size, l, self.G, self.alpha[i], Q_i)
         return 0
 
     cdef inline void _max_violation(self, double* gmax1, double* gmax2) noexcept nogil:
@@ -982,14 +1060,19 @@ cdef class SMOEngine:
         """LIBSVM select_working_set (second-order information, WSS3)."""
         cdef double Gmax, Gmax2
         cdef int i, j
-        cdef const double* Q_i
+        cdef const void* Q_i
         i = gl_select_up(self.active_size, self.G, self.y, self.upm, &Gmax)
         if i == -1:
             return 1
         Q_i = self._get_q(i, self.active_size)
-        j = gl_select_wss3_j(self.active_size, self.G, self.y, self.lowm, self.QD, Q_i, Gmax,
-                             self.QD[i], self.y[i], TAU, self.scratch, self.scratch + self.l,
-                             &Gmax2)
+        if self.single:
+            j = gl_select_wss3_j_f(self.active_size, self.G, self.y, self.lowm, self.QD,
+                                   <const float*> Q_i, Gmax, self.QD[i], self.y[i], TAU,
+                                   self.scratch, self.scratch + self.l, &Gmax2)
+        else:
+            j = gl_select_wss3_j_d(self.active_size, self.G, self.y, self.lowm, self.QD,
+                                   <const double*> Q_i, Gmax, self.QD[i], self.y[i], TAU,
+                                   self.scratch, self.scratch + self.l, &Gmax2)
         if Gmax + Gmax2 <= self.tol or j == -1:
             return 1
         out_i[0] = i
@@ -1038,14 +1121,14 @@ cdef class SMOEngine:
 
     cdef int _update_pair(self, int i, int j) except -1 nogil:
         """LIBSVM's analytic two-variable step with per-variable bounds, then G and G_bar."""
-        cdef int active_size = self.active_size, k, l = self.l
-        cdef const double* Q_i = self._get_q(i, active_size)
-        cdef const double* Q_j = self._get_q(j, active_size)
+        cdef int active_size = self.active_size, l = self.l
+        cdef const void* Q_i = self._get_q(i, active_size)
+        cdef const void* Q_j = self._get_q(j, active_size)
         cdef double C_i = self.u[i], C_j = self.u[j]
         cdef double* alpha = self.alpha
         cdef double* G = self.G
         cdef double old_ai = alpha[i], old_aj = alpha[j]
-        cdef double quad_coef, delta, diff, s, dai, daj, Qij = Q_i[j]
+        cdef double quad_coef, delta, diff, s, dai, daj, Qij = self._qat(Q_i, j)
         cdef double Gi = G[i], Gj = G[j]
         cdef bint ui, uj
         if self.y[i] != self.y[j]:
@@ -1101,8 +1184,10 @@ cdef class SMOEngine:
         daj = alpha[j] - old_aj
         self.obj += (Gi * dai + Gj * daj
                      + 0.5 * (self.QD[i] * dai * dai + self.QD[j] * daj * daj) + Qij * dai * daj)
-        for k in range(active_size):
-            G[k] += Q_i[k] * dai + Q_j[k] * daj
+        if self.single:
+            gl_axpy2_f(active_size, G, <const float*> Q_i, dai, <const float*> Q_j, daj)
+        else:
+            gl_axpy2_d(active_size, G, <const double*> Q_i, dai, <const double*> Q_j, daj)
 
         ui = self.status[i] == UPPER_BOUND
         uj = self.status[j] == UPPER_BOUND
@@ -1111,20 +1196,10 @@ cdef class SMOEngine:
         if self.gbar_valid:
             if ui != (self.status[i] == UPPER_BOUND):
                 Q_i = self._get_q(i, l)
-                if ui:
-                    for k in range(l):
-                        self.G_bar[k] -= C_i * Q_i[k]
-                else:
-                    for k in range(l):
-                        self.G_bar[k] += C_i * Q_i[k]
+                self._axpy(0, l, self.G_bar, -C_i if ui else C_i, Q_i)
             if uj != (self.status[j] == UPPER_BOUND):
                 Q_j = self._get_q(j, l)
-                if uj:
-                    for k in range(l):
-                        self.G_bar[k] -= C_j * Q_j[k]
-                else:
-                    for k in range(l):
-                        self.G_bar[k] += C_j * Q_j[k]
+                self._axpy(0, l, self.G_bar, -C_j if uj else C_j, Q_j)
         return 0
 
     cdef int _run(self, long long steps) except -1 nogil:
@@ -1148,6 +1223,145 @@ cdef class SMOEngine:
             done += 1
             self._update_pair(i, j)
         return RUNNING
+
+    cdef int _exact_gradient(self) except -1 nogil:
+        """G = p + Q alpha and G_bar = sum over upper-bounded s of u_s Q_s, on all l positions,
+        in double precision from the kernel, without the cache (the budget holds, and each
+        support vector's kernel values are needed once).
+
+        With c_s = y_s alpha_s, G_t = p_t + y_t (A_z + B_z) and G_bar_t = y_t B_z, where z is the
+        column of XT of variable t (its position, or its data row in gather mode) and
+        A_z = sum over free s of c_s K(x_s, z), B_z = the same over upper-bounded s. A and B are
+        computed in blocks of GL_BLOCK columns, one parallel region with dynamic scheduling (a
+        descheduled thread delays the end by one block at most), each block's sums in the order
+        of the support vectors whatever thread computes it: results do not depend on n_threads.
+        """
+        cdef int t, e, ne = 0, l = self.l, nth
+        cdef Py_ssize_t ld, j, b, nblk, j0, j1
+        cdef int* rows = NULL
+        cdef double* cf = NULL
+        cdef double* cu = NULL
+        cdef double* A = NULL
+        cdef double* B = NULL
+        cdef double* tmp = NULL
+        cdef double* tb
+        cdef double* row_cf = NULL
+        cdef double* row_cu = NULL
+        cdef const double* grow
+        cdef double v
+        cdef int z
+        ld = self.kd.ld if self.kd.kind != K_PRECOMPUTED else (l if self.permuted else self.n)
+        nth = self.tc.nthreads if self.kd.kind != K_PRECOMPUTED else 1
+        rows = <int*> malloc(max(l, 1) * sizeof(int))
+        cf = <double*> malloc(max(l, 1) * sizeof(double))
+        cu = <double*> malloc(max(l, 1) * sizeof(double))
+        A = <double*> calloc(max(ld, 1), sizeof(double))
+        B = <double*> calloc(max(ld, 1), sizeof(double))
+        tmp = <double*> malloc(max(ld, 1) * nth * sizeof(double))
+        if not self.permuted:
+            row_cf = <double*> calloc(max(self.n, 1), sizeof(double))
+            row_cu = <double*> calloc(max(self.n, 1), sizeof(double))
+        if (rows == NULL or cf == NULL or cu == NULL or A == NULL or B == NULL or tmp == NULL
+                or (not self.permuted and (row_cf == NULL or row_cu == NULL))):
+            free(rows); free(cf); free(cu); free(A); free(B); free(tmp); free(row_cf); free(row_cu)
+            with gil:
+                raise MemoryError()
+        # the support vectors' data rows and coefficients in the order of the data rows, so that
+        # the sums, hence the results, are the same in both cache modes (gather mode: per data
+        # row, the two variables of an SVR row summed)
+        if self.permuted:
+            # rows first holds the inverse of the permutation xrow; entry ne <= z is overwritten
+            # by the data row z of the ne-th support vector after rows[z] has been read
+            for t in range(l):
+                rows[self.xrow[t]] = t
+            for z in range(l):
+                t = rows[z]
+                if self.alpha[t] > 0.0:
+                    rows[ne] = z
+                    if self.status[t] == UPPER_BOUND:
+                        cf[ne] = 0.0
+                        cu[ne] = self.y[t] * self.u[t]
+                    else:
+                        cf[ne] = self.y[t] * self.alpha[t]
+                        cu[ne] = 0.0
+                    ne += 1
+        else:
+            for t in range(l):
+                if self.alpha[t] > 0.0:
+                    if self.status[t] == UPPER_BOUND:
+                        row_cu[self.xrow[t]] += self.y[t] * self.u[t]
+                    else:
+                        row_cf[self.xrow[t]] += self.y[t] * self.alpha[t]
+            for t in range(self.n):
+                if row_cf[t] != 0.0 or row_cu[t] != 0.0:
+                    rows[ne] = t
+                    cf[ne] = row_cf[t]
+                    cu[ne] = row_cu[t]
+                    ne += 1
+        if self.kd.kind == K_PRECOMPUTED:
+            for e in range(ne):
+                grow = self.kd.X + <Py_ssize_t> rows[e] * self.n
+                for j in range(ld):
+                    v = grow[self.xrow[j]] if self.permuted else grow[j]
+                    A[j] += cf[e] * v
+                    B[j] += cu[e] * v
+        else:
+            # Threads as for the columns: only when parallel columns were measured to be faster
+            # (adaptive off: always, tests). On a busy machine the worker is descheduled and the
+            # region's end waits for it (measured: no gain at load 6 on 2 cores).
+            if self.tc.adaptive and not (self.tc.par and self.tc.ns_par >= 0 and self.tc.ns_ser >= 0):
+                nth = 1
+            nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
+            for b in prange(nblk, schedule="dynamic", num_threads=nth):
+                j0 = b * GL_BLOCK
+                j1 = min(j0 + GL_BLOCK, ld)
+                tb = tmp + openmp.omp_get_thread_num() * ld
+                for e in range(ne):
+                    gl_kblock(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0,
+                              self.kd.degree, self.kd.X + <Py_ssize_t> rows[e] * self.kd.d,
+                              self.kd.sq[rows[e]], self.kd.XT, ld, self.kd.sqv, NULL, 1.0, j0,
+                              j1, tb, NULL)
+                    if cf[e] != 0.0:
+                        gl_axpy_d(j1 - j0, A + j0, cf[e], tb + j0)
+                    if cu[e] != 0.0:
+                        gl_axpy_d(j1 - j0, B + j0, cu[e], tb + j0)
+        self.kernel_evals += <long long> ne * ld
+        for t in range(l):
+            z = t if self.permuted else self.xrow[t]
+            self.G_bar[t] = self.y[t] * B[z]
+            self.G[t] = self.p[t] + self.y[t] * (A[z] + B[z])
+        free(rows); free(cf); free(cu); free(A); free(B); free(tmp); free(row_cf); free(row_cu)
+        return 0
+
+    def to_double(self):
+        """Leave single precision: drop the float cache, recompute the gradient (and G_bar) exactly
+        in double precision for the current a, and continue in double precision.
+
+        The single-precision phase has solved the problem with the rounded Q, whose gradient is
+        off from the exact one by up to about 6e-8 * sum(a) * max|Q|; the next ``run`` goes on
+        from the exact gradient with double-precision columns until the stopping rule holds for
+        the exact Q (usually at once). Returns the violation m(a) - M(a) of the exact gradient.
+        """
+        cdef double g1, g2
+        cdef int t
+        if self.single:
+            self.iter_single = self.iter
+            with nogil:
+                self._cache_clear()
+            self.single = False
+            self.c_free = self._budget()
+            self.c_total = self.c_free
+            with nogil:
+                self._exact_gradient()
+            self.gbar_valid = True
+            self.active_size = self.l
+            self.finished = False
+            self.obj = 0.0
+            for t in range(self.l):
+                self.obj += self.alpha[t] * (self.G[t] + self.p[t])
+            self.obj *= 0.5
+        self._max_violation(&g1, &g2)
+        return float(g1 + g2)
 
     # ------------------------------------------------------------------ Python API
     def run(self, long long steps):
@@ -1209,7 +1423,10 @@ cdef class SMOEngine:
                 "obj": 0.5 * v, "n_iter": int(self.iter), "kernel_evals": int(self.kernel_evals),
                 "n_shrink": int(self.n_shrink_calls), "n_reconstruct": int(self.n_reconstruct),
                 "cache_mode": "permuted" if self.permuted else "gather",
-                "parallel_columns": int(self.tc.n_par), "serial_columns": int(self.tc.n_ser)}
+                "parallel_columns": int(self.tc.n_par), "serial_columns": int(self.tc.n_ser),
+                "n_iter_single": int(self.iter if self.single else max(self.iter_single, 0)),
+                "precision": "single" if self.single else "double",
+                "cache_peak_bytes": float(self.c_peak)}
 
     @property
     def n_iter(self):

@@ -1,0 +1,104 @@
+"""Exact M3SVM reference: the multi-class problem of :mod:`glopt.multiclass` in cvxpy, by Clarabel.
+
+    min_{W, b}  sum_i v_i ell_i(W, b) + alpha * sum_{k<l} ||w_k - w_l||_2^p
+    s.t.        sum_k w_k = 0,  sum_k b_k = 0          (centring: fixes the flat translation)
+
+v = sample_weight / sum(sample_weight). ell_i is the sum over k != y_i of the true hinge
+pos(U_ik) (``cp.pos``), of the smoothed hinge (U_ik + ||(U_ik, delta)||_2) / 2 (convex: a norm
+plus an affine term), or the softmax cross-entropy log_sum_exp(F_i) - F_{i y_i} (exponential
+cone); U_ik = 1 - (F_{i y_i} - F_ik), F = X W^T + 1 b^T. The p-th powers are
+``cp.power(cp.norm(...), p)``: power with p >= 1 is convex and increasing on the nonnegative
+norms, so the composition is DCP (p = 1: the norms themselves). Certificate: Clarabel's status
+(anything but optimal raises :class:`~glopt.cvx.reference.ReferenceSolveError`) and the optimal
+value, recomputed in numpy at the returned solution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from ..multiclass import m3svm_objective, pair_incidence
+from .reference import CLARABEL_DEFAULTS, ReferenceSolveError, _solve
+
+#: Clarabel gap / feasibility tolerances tried in turn (module docstring).
+TOLERANCE_LADDER = (1e-9, 1e-8, 1e-7)
+
+
+@dataclass
+class M3SVMReferenceResult:
+    coef: np.ndarray          # (n_classes, n_features), centred
+    intercept: np.ndarray     # (n_classes,), centred
+    objective: float          # J at (coef, intercept), recomputed in numpy
+    solver_objective: float   # Clarabel's optimal value
+    status: str
+    n_iter: int
+    solve_time: float         # all attempts of the tolerance ladder
+    tol: float                # the Clarabel gap / feasibility tolerance met
+
+
+def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_weight=None):
+    """The cvxpy Problem and its variables (W, b)."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.intp)
+    n, d = X.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    v = sw / sw.sum()
+    keep = v > 0                     # zero-weight rows add nothing; leaving them out shrinks the cone
+    X, y, v = X[keep], y[keep], v[keep]
+    n = X.shape[0]
+    Y = np.zeros((n, n_classes))
+    Y[np.arange(n), y] = 1.0
+    W = cp.Variable((n_classes, d))
+    b = cp.Variable(n_classes)
+    F = X @ W.T + np.ones((n, 1)) @ cp.reshape(b, (1, n_classes), order="F")
+    fy = cp.sum(cp.multiply(F, Y), axis=1)
+    if loss == "logistic":
+        data_term = v @ (cp.log_sum_exp(F, axis=1) - fy)
+    else:
+        U = 1 + F - cp.reshape(fy, (n, 1), order="F") @ np.ones((1, n_classes))
+        M = (1.0 - Y) * v[:, None]        # weight v_i on the pairs k != y_i, 0 on k = y_i
+        if loss == "hinge":
+            data_term = cp.sum(cp.multiply(M, cp.pos(U)))
+        elif loss == "smooth_hinge":
+            u = cp.vec(U, order="F")
+            r = cp.norm(cp.vstack([cp.reshape(u, (1, n * n_classes), order="F"),
+                                   np.full((1, n * n_classes), float(delta))]), 2, axis=0)
+            data_term = 0.5 * (M.ravel(order="F") @ (u + r))
+        else:
+            raise ValueError(f"loss must be 'hinge', 'smooth_hinge' or 'logistic', got {loss!r}")
+    norms = cp.norm(pair_incidence(n_classes) @ W, 2, axis=1)
+    reg = cp.sum(norms) if p == 1 else cp.sum(cp.power(norms, p))
+    cons = [cp.sum(W, axis=0) == 0, cp.sum(b) == 0]
+    return cp.Problem(cp.Minimize(data_term + alpha * reg), cons), W, b
+
+
+def solve_m3svm_reference(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_weight=None,
+                          **solver_options) -> M3SVMReferenceResult:
+    """Solve the M3SVM problem exactly by Clarabel (tolerance ladder, module docstring).
+
+    y holds class indices 0..n_classes-1. ``solver_options`` override the Clarabel settings (a
+    given tol_gap_abs / tol_gap_rel / tol_feas replaces the ladder). Raises ReferenceSolveError
+    unless the status is optimal.
+    """
+    prob, W, b = m3svm_problem(X, y, n_classes, alpha=alpha, p=p, loss=loss, delta=delta,
+                               sample_weight=sample_weight)
+    keys = ("tol_gap_abs", "tol_gap_rel", "tol_feas")
+    ladder = [None] if any(k in solver_options for k in keys) else TOLERANCE_LADDER
+    t, tol = 0.0, None
+    for i, tol in enumerate(ladder):
+        opts = {**CLARABEL_DEFAULTS, **({} if tol is None else dict.fromkeys(keys, tol)), **solver_options}
+        try:
+            t += _solve(prob, "M3SVM problem", opts)
+            break
+        except ReferenceSolveError:
+            if i == len(ladder) - 1:
+                raise
+    tol = tol if tol is not None else max(opts[k] for k in keys)
+    coef, intercept = np.asarray(W.value, float), np.asarray(b.value, float)
+    objective = m3svm_objective(coef, intercept, X, y, alpha=alpha, p=p, loss=loss, delta=delta,
+                                sample_weight=sample_weight)
+    return M3SVMReferenceResult(coef=coef, intercept=intercept, objective=float(objective),
+                                solver_objective=float(prob.value), status=prob.status,
+                                n_iter=int(prob.solver_stats.num_iters or 0), solve_time=t, tol=float(tol))

@@ -1,0 +1,13 @@
+"""PyTorch losses of glopt (DESIGN.md 2 and 3); importing this module imports torch.
+
+- :class:`GeneralizedLoss` / :func:`generalized_loss`: e^T S(x) e over the batch (exact, random
+  Fourier features, or over the global batch under torch.distributed).
+- :class:`OneVsRestSVMLoss` / :func:`one_vs_rest_svm_loss`: the squared-hinge one-vs-rest SVM head.
+- :class:`ISM3Loss` / :func:`ism3_loss`: cross-entropy plus the M3SVM margin regularizer
+  (:func:`margin_penalty`).
+"""
+from .functional import generalized_loss, ism3_loss, margin_penalty, one_vs_rest_svm_loss, rff_frequencies
+from .modules import GeneralizedLoss, ISM3Loss, OneVsRestSVMLoss
+
+__all__ = ["GeneralizedLoss", "ISM3Loss", "OneVsRestSVMLoss", "generalized_loss", "ism3_loss",
+           "margin_penalty", "one_vs_rest_svm_loss", "rff_frequencies"]
