@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cv import nested_cv, outcome, outer_folds, relative_grid, wilcoxon_p
+from .cv import nested_cv, outcome, outer_folds, relative_grid, standardize, wilcoxon_p
 from .report import ERROR
 
 PAPER_SETS = ("sonar", "haberman", "heart", "ionosphere", "breast", "wdbc", "german")
@@ -42,7 +42,7 @@ def _grid(kind: str, cfg: dict):
     from ..kernels import median_sq_distance
 
     def grid_for(X_train):
-        Xs = (X_train - X_train.mean(0)) / np.where(X_train.std(0) > 0, X_train.std(0), 1.0)
+        Xs = standardize(X_train)
         # gamma relative to scikit-learn's "scale" (1 / (d var) = 1/d on standardized data),
         # gamma_s relative to 1 / median squared distance of the training fold
         grid = {"svm__C": list(cfg["C"]), "svm__gamma": relative_grid(cfg["gamma"], 1.0 / Xs.shape[1])}

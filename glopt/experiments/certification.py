@@ -12,6 +12,7 @@ import numpy as np
 
 from ..kernels import Correlation, Kernel, correlation_matrix, median_sq_distance
 from ..problem import SVMProblem
+from .cv import standardize
 from .report import ERROR, FAIL
 
 TOL = 1e-6
@@ -24,11 +25,6 @@ def libsvm_tol(problem: SVMProblem) -> float:
     2^-24 * n * max |Q_ij|. It is judged at that bound, or LIBSVM_TOL if larger."""
     diag = problem.kernel.diag(problem.X)  # max |K_ij| <= max K_ii for a PSD kernel
     return max(LIBSVM_TOL, 2.0 ** -24 * problem.n * float(np.max(np.abs(diag))))
-
-
-def _standardize(X):
-    sd = X.std(0)
-    return (X - X.mean(0)) / np.where(sd > 0, sd, 1.0)
 
 
 def random_problems(seed: int, quick: bool):
@@ -62,7 +58,7 @@ def keel_problems(seed: int, quick: bool):
     for name in sets:
         X, y = load_keel(name, return_X_y=True)
         idx = rng.permutation(X.shape[0])[:size]
-        X, y = _standardize(X[idx]), y[idx]
+        X, y = standardize(X[idx]), y[idx]
         k = Kernel("rbf", gamma=1.0 / X.shape[1])
         S = correlation_matrix(X, "G", 1.0 / median_sq_distance(X))
         label = f"KEEL {name} ({size})"

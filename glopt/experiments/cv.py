@@ -57,6 +57,12 @@ def nested_cv(make_pipeline, grid_for, X, y, folds, *, inner_splits: int, scorin
     return results
 
 
+def standardize(X) -> np.ndarray:
+    """Columns to mean 0, standard deviation 1 (constant columns left at 0), as StandardScaler."""
+    sd = X.std(0)
+    return (X - X.mean(0)) / np.where(sd > 0, sd, 1.0)
+
+
 def relative_grid(values, scale: float) -> list[float]:
     """Absolute parameter values ``rel * scale``, rounded so that grids print readably."""
     return [float(f"{v * scale:.6g}") for v in values]

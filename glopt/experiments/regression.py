@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cv import nested_cv, outcome, outer_folds, relative_grid, wilcoxon_p
+from .cv import nested_cv, outcome, outer_folds, relative_grid, standardize, wilcoxon_p
 from .report import ERROR
 
 
@@ -54,7 +54,7 @@ def _grid(kind: str, cfg: dict):
     from ..kernels import median_sq_distance
 
     def grid_for(X_train):
-        Xs = (X_train - X_train.mean(0)) / np.where(X_train.std(0) > 0, X_train.std(0), 1.0)
+        Xs = standardize(X_train)
         grid = {"regressor__svm__C": list(cfg["C"]),
                 "regressor__svm__gamma": relative_grid(cfg["gamma"], 1.0 / Xs.shape[1])}
         if kind != "SVR":
