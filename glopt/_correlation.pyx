@@ -92,6 +92,49 @@ cdef extern from *:
         }
     }
 
+    /* Gaussian rows (kind 0), c <= 2 vectors: out[i * c + q] = sum_e exp(-gamma |xr_i - xc_e|^2)
+       V[e * c + q] for the 32 rows i in [i0, i0 + 32), held in registers through all column
+       points e (the rows' d values stay in L1, each xc_e is read once per 32 rows; four
+       interleaved exp chains). XrT: d x ld, column i = row i; Xc: k x d row-major. */
+    #ifdef GL_HAVE_V8
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    __attribute__((target_clones("avx512f", "avx2", "default")))
+    #endif
+    static void glc_rows32_g(double gamma, Py_ssize_t d, const double* XrT, Py_ssize_t ld,
+                             const double* sq_r, Py_ssize_t i0, const double* Xc,
+                             const double* sq_c, Py_ssize_t k, const double* V, Py_ssize_t c,
+                             double* out) {
+        const gl_v32d zero = {0.0};
+        gl_v32d a0 = zero, a1 = zero, sz, zm;
+        Py_ssize_t e, m, t;
+        memcpy(&sz, sq_r + i0, sizeof(sz));
+        for (e = 0; e < k; e++) {
+            const double* xe = Xc + e * d;
+            gl_v32d acc = zero, v;
+            for (m = 0; m < d; m++) {
+                memcpy(&zm, XrT + m * ld + i0, sizeof(zm));
+                acc = acc + xe[m] * zm;
+            }
+            v = sq_c[e] + sz - 2.0 * acc;
+            v = (gl_v32d) ((gl_v32l) v & ~((gl_v32l) v >> 63));     /* v < 0 ? 0 : v */
+            v = gl_exp_neg_v32(-gamma * v);
+            a0 = a0 + V[e * c] * v;
+            if (c == 2) a1 = a1 + V[e * c + 1] * v;
+        }
+        for (t = 0; t < 32; t++) {
+            out[(i0 + t) * c] = a0[t];
+            if (c == 2) out[(i0 + t) * c + 1] = a1[t];
+        }
+    }
+    #define GLC_ROWS32 1
+    #else
+    static void glc_rows32_g(double gamma, Py_ssize_t d, const double* XrT, Py_ssize_t ld,
+                             const double* sq_r, Py_ssize_t i0, const double* Xc,
+                             const double* sq_c, Py_ssize_t k, const double* V, Py_ssize_t c,
+                             double* out) {}
+    #define GLC_ROWS32 0
+    #endif
+
     /* out[q] = sum of the lane partial sums (fixed order), which are then cleared. */
     static inline void glc_reduce(double* part, Py_ssize_t c, double* out) {
         Py_ssize_t q, t;
@@ -108,6 +151,10 @@ cdef extern from *:
                  const double* XT, Py_ssize_t ld, const double* sqc, Py_ssize_t j0, Py_ssize_t j1,
                  const double* VT, Py_ssize_t c, double* part, const double* v, double* scat) noexcept nogil
     void glc_reduce(double* part, Py_ssize_t c, double* out) noexcept nogil
+    void glc_rows32_g(double gamma, Py_ssize_t d, const double* XrT, Py_ssize_t ld,
+                      const double* sq_r, Py_ssize_t i0, const double* Xc, const double* sq_c,
+                      Py_ssize_t k, const double* V, Py_ssize_t c, double* out) noexcept nogil
+    bint GLC_ROWS32
 
 
 def openmp_max_threads():
@@ -122,19 +169,20 @@ def exp_neg(const double[::1] x, double[::1] out):
 
 
 def s_matmul(const double[:, ::1] Xc, const double[:, ::1] XcT, const double[::1] sq_c,
-             const double[:, ::1] V, const double[:, ::1] VT, const double[:, ::1] Xr, const double[::1] sq_r,
-             double[:, ::1] out_c, double[:, ::1] out_r, int kind, double gamma, double alpha,
-             int n_threads):
+             const double[:, ::1] V, const double[:, ::1] VT, const double[:, ::1] Xr,
+             const double[:, ::1] XrT, const double[::1] sq_r, double[:, ::1] out_c,
+             double[:, ::1] out_r, int kind, double gamma, double alpha, int n_threads):
     """S products over one set of column points (S_ii = 1, S symmetric):
 
     out_c[i, q] = VT[q, i] + sum_{j != i} S(xc_i, xc_j) VT[q, j]   (the column points' own rows)
     out_r[i, q] = sum_j S(xr_i, xc_j) VT[q, j]                      (the other rows)
 
     Xc (k, d) and XcT (d, k) are the column points and their transpose, V (k, c) the vectors and
-    VT (c, k) their transpose.
+    VT (c, k) their transpose, Xr (m, d) and XrT (d, m) the other rows. Gaussian S with c <= 2
+    (MM's products, the RBF kernel's): the other rows 32 at a time by glc_rows32_g (1.5x).
     """
     cdef Py_ssize_t k = Xc.shape[0], m = Xr.shape[0], d = Xc.shape[1], c = VT.shape[0]
-    cdef Py_ssize_t i, q, t, tid, nt
+    cdef Py_ssize_t i, q, t, tid, nt, b, nb32 = 0
     cdef double* part_all
     cdef double* scat_all
     if k == 0:
@@ -161,7 +209,13 @@ def s_matmul(const double[:, ::1] Xc, const double[:, ::1] XcT, const double[::1
                 glc_row(kind, gamma, alpha, d, &Xc[i, 0], sq_c[i], &XcT[0, 0], k, &sq_c[0], 0, i,
                         &VT[0, 0], c, part_all + tid * c * GLC_BLOCK, &V[i, 0], scat_all + tid * c * k)
                 glc_reduce(part_all + tid * c * GLC_BLOCK, c, &out_c[i, 0])
-            for i in prange(m, schedule="static", num_threads=nt):
+            if GLC_ROWS32 and kind == 0 and c <= 2:
+                nb32 = m // 32
+            if nb32 > 0:
+                for b in prange(nb32, schedule="static", num_threads=nt):
+                    glc_rows32_g(gamma, d, &XrT[0, 0], m, &sq_r[0], b * 32, &Xc[0, 0], &sq_c[0], k,
+                                 &V[0, 0], c, &out_r[0, 0])
+            for i in prange(nb32 * 32, m, schedule="static", num_threads=nt):
                 tid = threadid()
                 glc_row(kind, gamma, alpha, d, &Xr[i, 0], sq_r[i], &XcT[0, 0], k, &sq_c[0], 0, k,
                         &VT[0, 0], c, part_all + tid * c * GLC_BLOCK, NULL, NULL)

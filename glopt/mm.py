@@ -94,6 +94,27 @@ class SMOInner:
         # slower (german, banana); MM's memory is not the plain SMO's LIBSVM-parity goal
         self.options = {"precision": "double", **smo_options}
 
+    @staticmethod
+    def _warm_start(problem: SVMProblem, warm: SVMResult | None) -> dict:
+        """The previous answer with its upper-bounded variables moved to their new bounds.
+
+        Between MM steps every bound changes. A variable at its old bound (positive slack) stays
+        at its bound; clipping alone would leave each one whose bound grew free below it, and the
+        SMO would spend an iteration pair of full kernel columns on each (magic: ~2,000 of them
+        per step). Moving them all changes most support vectors, so the SMO recomputes the
+        gradient in one blocked pass over the support vectors instead of from grad0.
+        """
+        if warm is None:
+            return {}
+        upper_old = warm.extra.get("upper")
+        if upper_old is None or len(upper_old) != len(warm.a):
+            return {"a0": warm.a, "grad0": warm.extra.get("grad")}
+        upper = problem.upper if problem.task == "svc" else np.concatenate([problem.upper, problem.upper])
+        a0 = warm.a.copy()
+        at_bound = (warm.a >= upper_old) & (upper_old > 0)
+        a0[at_bound] = upper[at_bound]
+        return {"a0": a0}
+
     def with_tol(self, tol: float) -> "SMOInner":
         """The same inner solver at another stopping tolerance (for the inexact-MM schedule)."""
         return SMOInner(tol=tol, **self.options)
@@ -101,8 +122,7 @@ class SMOInner:
     def __call__(self, problem: SVMProblem, warm: SVMResult | None) -> SVMResult:
         from . import smo
 
-        warm_start = {} if warm is None else {"a0": warm.a, "grad0": warm.extra.get("grad")}
-        res = smo.solve(problem, tol=self.tol, **warm_start, **self.options)
+        res = smo.solve(problem, tol=self.tol, **self._warm_start(problem, warm), **self.options)
         grad = res.extra["grad"]
         Kc = problem.y * (grad + 1.0) if problem.task == "svc" else grad[:problem.n] - problem.epsilon + problem.y
         return replace(res, b=problem.best_bias(Kc), extra={**res.extra, "Kcoef": Kc})
@@ -205,6 +225,23 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     its ``kkt_violation`` is the stationarity residual).
     ``n_iter`` counts MM steps; ``extra["inner_iterations"]`` the inner solver's iterations.
     """
+    # BLAS on one thread: MM's decisions (decrease, flat step, stop) compare objectives that
+    # differ in the last digits near the end, and a threaded BLAS sums long dot products in an
+    # order set by its thread count, so the MM path would depend on it too (magic: 31 steps or
+    # 47). MM's vectors gain nothing from BLAS threads, whose busy-waiting between calls took a
+    # core from the OpenMP kernels (11% of the CPU time).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve_mm(problem, S, inner, eps=eps, tol=tol, weight_tol=weight_tol, max_iter=max_iter,
+                         callback=callback, inexact=inexact, loose_tol=loose_tol,
+                         gap_fraction=gap_fraction)
+
+
+def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1e-6,
+              weight_tol: float = 1e-3, max_iter: int = 100, callback=None, inexact: bool = False,
+              loose_tol: float = 1e-3, gap_fraction: float = 0.1) -> SVMResult:
+    """The loop of :func:`solve_mm` (BLAS limits set by the caller)."""
     if problem.p != 1:
         raise ValueError("p must be 1 for the MM solver (p = 2 is convex: see glopt.quadratic)")
     eps = positive_scalar(eps, "eps")
@@ -317,7 +354,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     if status == "max_iter":
         warnings.warn(f"MM stopped after max_iter={max_iter} steps before its relative objective change "
                       f"reached tol={tol:g} (last weight change {history.steps[-1].weight_change:.2e}); "
-                      "raise max_iter, loosen tol, or increase eps", ConvergenceWarning, stacklevel=2)
+                      "raise max_iter, loosen tol, or increase eps", ConvergenceWarning, stacklevel=3)
     # The step objectives (history) used K coef as the inner solver handed it over (the SMO's
     # gradient, accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J
     # is recomputed from (coef, b) directly, reproducible by gl_objective.

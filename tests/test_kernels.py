@@ -99,6 +99,19 @@ def test_svm_kernels_match_sklearn(rng, name):
     np.testing.assert_allclose(k.matvec(X, v, Z), ref(Z, X) @ v, rtol=1e-10, atol=1e-12)
 
 
+def test_rbf_matvec_by_the_fused_product_matches_sklearn(rng):
+    # Kernel.matvec for rbf (Z = X) goes through the fused Gaussian product: the rows that are not
+    # support vectors 32 at a time, the support vectors' own rows by symmetry (n = 157: both, and
+    # a remainder of rows)
+    X = rng.normal(size=(157, 4))
+    K = rbf_kernel(X, X, gamma=0.3)
+    k = Kernel("rbf", gamma=0.3)
+    V = rng.normal(size=(157, 3)) * (rng.random((157, 1)) < 0.3)
+    for W in (V[:, 0], V[:, :2], V):
+        np.testing.assert_allclose(k.matvec(X, W), K @ W, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(k.matvec(X, np.zeros(157)), 0.0)
+
+
 def test_precomputed_kernel(rng):
     X = rng.normal(size=(12, 3))
     K = Kernel("rbf", gamma=0.5)(X)
