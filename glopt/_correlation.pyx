@@ -93,9 +93,8 @@ cdef extern from *:
     }
 
     /* Gaussian rows (kind 0), c <= 2 vectors: out[i * c + q] = sum_e exp(-gamma |xr_i - xc_e|^2)
-       V[e * c + q] for the 32 rows i in [i0, i0 + 32), held in registers through all column
-       points e (the rows' d values stay in L1, each xc_e is read once per 32 rows; four
-       interleaved exp chains). XrT: d x ld, column i = row i; Xc: k x d row-major. */
+       V[e * c + q] for the 32 rows i in [i0, i0 + 32) by gl_gauss_sums32 (glopt/_fastexp.h).
+       XrT: d x ld, column i = row i; Xc: k x d row-major. */
     #ifdef GL_HAVE_V8
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
     __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -104,26 +103,13 @@ cdef extern from *:
                              const double* sq_r, Py_ssize_t i0, const double* Xc,
                              const double* sq_c, Py_ssize_t k, const double* V, Py_ssize_t c,
                              double* out) {
-        const gl_v32d zero = {0.0};
-        gl_v32d a0 = zero, a1 = zero, sz, zm;
-        Py_ssize_t e, m, t;
-        memcpy(&sz, sq_r + i0, sizeof(sz));
-        for (e = 0; e < k; e++) {
-            const double* xe = Xc + e * d;
-            gl_v32d acc = zero, v;
-            for (m = 0; m < d; m++) {
-                memcpy(&zm, XrT + m * ld + i0, sizeof(zm));
-                acc = acc + xe[m] * zm;
-            }
-            v = sq_c[e] + sz - 2.0 * acc;
-            v = (gl_v32d) ((gl_v32l) v & ~((gl_v32l) v >> 63));     /* v < 0 ? 0 : v */
-            v = gl_exp_neg_v32(-gamma * v);
-            a0 = a0 + V[e * c] * v;
-            if (c == 2) a1 = a1 + V[e * c + 1] * v;
-        }
+        double s0[32] = {0.0}, s1[32] = {0.0};
+        Py_ssize_t t;
+        gl_gauss_sums32(gamma, d, XrT, ld, i0, sq_r, Xc, NULL, sq_c, k, V, c == 2 ? V + 1 : NULL,
+                        c, s0, s1);
         for (t = 0; t < 32; t++) {
-            out[(i0 + t) * c] = a0[t];
-            if (c == 2) out[(i0 + t) * c + 1] = a1[t];
+            out[(i0 + t) * c] = s0[t];
+            if (c == 2) out[(i0 + t) * c + 1] = s1[t];
         }
     }
     #define GLC_ROWS32 1

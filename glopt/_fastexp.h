@@ -3,6 +3,7 @@
 #define GLOPT_FASTEXP_H
 #include <stdint.h>
 #include <string.h>
+#include <stddef.h>
 
 /* exp(x) for x <= 0 (0 below the underflow threshold): Cody-Waite reduction x = n ln2 + r,
    |r| <= ln2 / 2, and the degree-13 Taylor polynomial of e^r, whose truncation error
@@ -87,6 +88,43 @@ static inline __attribute__((always_inline)) VD NAME(VD x) {                    
 }
 GL_DEF_EXP_NEG_VEC(gl_exp_neg_v8, gl_v8d, gl_v8l)
 GL_DEF_EXP_NEG_VEC(gl_exp_neg_v32, gl_v32d, gl_v32l)
+
+/* Gaussian sums for W points held in registers: for t < W,
+       s0[t] += sum_e c0[e cs] exp(-gamma |x_e - z_{j+t}|^2)   (s1 likewise with c1 unless NULL),
+   z_{j+t} column j + t of ZT (d x ld, squared norms sqz), x_e row rows[e] (rows NULL: row e) of
+   the row-major X (d columns, squared norms sqx); the sum over e in order. Each x_e is read once
+   per W points and the points' d values stay in L1, where a column of values per x_e would be
+   streamed through memory. Shared by the SMO's blocked gradient (K) and the S products. */
+#define GL_DEF_GAUSS_SUMS(NAME, VD, VL, EXP)                                                   \
+static inline __attribute__((always_inline)) void NAME(                                        \
+        double gamma, ptrdiff_t d, const double* ZT, ptrdiff_t ld, ptrdiff_t j,                \
+        const double* sqz, const double* X, const int* rows, const double* sqx, ptrdiff_t ne,  \
+        const double* c0, const double* c1, ptrdiff_t cs, double* s0, double* s1) {            \
+    const VD zero = {0.0};                                                                     \
+    VD a, b = zero, sz, zm;                                                                    \
+    ptrdiff_t e, m;                                                                            \
+    memcpy(&a, s0, sizeof(a));                                                                 \
+    if (c1 != NULL) memcpy(&b, s1, sizeof(b));                                                 \
+    memcpy(&sz, sqz + j, sizeof(sz));                                                          \
+    for (e = 0; e < ne; e++) {                                                                 \
+        const ptrdiff_t r = rows != NULL ? (ptrdiff_t) rows[e] : e;                            \
+        const double* xe = X + r * d;                                                          \
+        VD acc = zero, v;                                                                      \
+        for (m = 0; m < d; m++) {                                                              \
+            memcpy(&zm, ZT + m * ld + j, sizeof(zm));                                          \
+            acc = acc + xe[m] * zm;                                                            \
+        }                                                                                      \
+        v = sqx[r] + sz - 2.0 * acc;                                                           \
+        v = (VD) ((VL) v & ~((VL) v >> 63));                 /* v < 0 ? 0 : v */               \
+        v = EXP(-gamma * v);                                                                   \
+        a = a + c0[e * cs] * v;                                                                \
+        if (c1 != NULL) b = b + c1[e * cs] * v;                                                \
+    }                                                                                          \
+    memcpy(s0, &a, sizeof(a));                                                                 \
+    if (c1 != NULL) memcpy(s1, &b, sizeof(b));                                                 \
+}
+GL_DEF_GAUSS_SUMS(gl_gauss_sums8, gl_v8d, gl_v8l, gl_exp_neg_v8)
+GL_DEF_GAUSS_SUMS(gl_gauss_sums32, gl_v32d, gl_v32l, gl_exp_neg_v32)
 #pragma GCC diagnostic pop
 #define GL_HAVE_V8 1
 #endif

@@ -166,11 +166,10 @@ cdef extern from *:
        x_e the data rows rows[e] (row-major X, squared norms sq), z_j and sqv as in gl_kblock. The
        sums run over e in order; which path computes entry j depends only on j's place in
        [j0, j1), and the caller's blocks do not depend on the number of threads, so neither does
-       the result. RBF: 32 entries j at a time held in registers through all e (their d values
-       stay in L1, each x_e is read once per 32 entries; four interleaved exp chains, one would be
-       latency-bound) instead of a column of kernel values per e streamed through memory, with
-       fused multiply-adds where the target has them (1.3x; entries may differ from gl_kblock's
-       in the last bit); other kernels: through gl_kblock and a scratch block tb. */
+       the result. RBF: 32 (then 8) entries j at a time by gl_gauss_sums (glopt/_fastexp.h; four
+       interleaved exp chains at 32, one would be latency-bound), with fused multiply-adds where
+       the target has them (1.24x; entries may differ from gl_kblock's in the last bit); other
+       kernels and the remainder: through gl_kblock and a scratch block tb. */
     #if defined(__GNUC__) && !defined(__clang__)
     #pragma GCC push_options
     #pragma GCC optimize("fp-contract=fast")
@@ -183,38 +182,15 @@ cdef extern from *:
                          const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
                          const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
                          double* tb) {
-        Py_ssize_t e, j, m, k;
+        Py_ssize_t e, j, k;
     #ifdef GL_HAVE_V8
-        /* one block of entries j: VD/VL the vector types, EXP the exp of their width */
-        #define GL_KGRAD_BLOCK(VD, VL, EXP)                                                       \
-            {                                                                                    \
-                VD a, b, sz;                                                                     \
-                memcpy(&a, A + j, sizeof(a));                                                    \
-                memcpy(&b, B + j, sizeof(b));                                                    \
-                memcpy(&sz, sqv + j, sizeof(sz));                                                \
-                for (e = 0; e < ne; e++) {                                                       \
-                    const double* xe = X + (Py_ssize_t) rows[e] * d;                             \
-                    const VD zero = {0.0};                                                       \
-                    VD acc = zero, v, zm;                                                        \
-                    for (m = 0; m < d; m++) {                                                    \
-                        memcpy(&zm, XT + m * ld + j, sizeof(zm));                                \
-                        acc = acc + xe[m] * zm;                                                  \
-                    }                                                                            \
-                    v = sq[rows[e]] + sz - 2.0 * acc;                                            \
-                    v = (VD) ((VL) v & ~((VL) v >> 63));      /* v < 0 ? 0 : v */   \
-                    v = EXP(-gamma * v);                                                         \
-                    a = a + cf[e] * v;                                                           \
-                    b = b + cu[e] * v;                                                           \
-                }                                                                                \
-                memcpy(A + j, &a, sizeof(a));                                                    \
-                memcpy(B + j, &b, sizeof(b));                                                    \
-            }
         if (kind == GL_K_RBF) {
-            for (j = j0; j + 32 <= j1; j += 32) GL_KGRAD_BLOCK(gl_v32d, gl_v32l, gl_exp_neg_v32)
-            for (; j + 8 <= j1; j += 8) GL_KGRAD_BLOCK(gl_v8d, gl_v8l, gl_exp_neg_v8)
+            for (j = j0; j + 32 <= j1; j += 32)
+                gl_gauss_sums32(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
+            for (; j + 8 <= j1; j += 8)
+                gl_gauss_sums8(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
             j0 = j;   /* the remainder below, by the scalar path */
         }
-        #undef GL_KGRAD_BLOCK
     #endif
         if (j1 <= j0) return;
         for (e = 0; e < ne; e++) {
