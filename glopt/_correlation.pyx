@@ -165,7 +165,8 @@ def s_matmul(const double[:, ::1] Xc, const double[:, ::1] XcT, const double[::1
 
     Xc (k, d) and XcT (d, k) are the column points and their transpose, V (k, c) the vectors and
     VT (c, k) their transpose, Xr (m, d) and XrT (d, m) the other rows. Gaussian S with c <= 2
-    (MM's products, the RBF kernel's): the other rows 32 at a time by glc_rows32_g (1.5x).
+    (MM's products, the RBF kernel's): the other rows 32 at a time by glc_rows32_g (an MM
+    product on magic 0.36 -> 0.28 s).
     """
     cdef Py_ssize_t k = Xc.shape[0], m = Xr.shape[0], d = Xc.shape[1], c = VT.shape[0]
     cdef Py_ssize_t i, q, t, tid, nt, b, nb32 = 0

@@ -1,4 +1,5 @@
-/* glopt's exp for nonpositive arguments, included by both Cython extensions. */
+/* glopt's exp for nonpositive arguments (scalar and 8/32 lanes) and the Gaussian sums built on
+   it, included by both Cython extensions. */
 #ifndef GLOPT_FASTEXP_H
 #define GLOPT_FASTEXP_H
 #include <stdint.h>
