@@ -196,6 +196,8 @@ cdef extern from *:
         for (e = 0; e < ne; e++) {
             gl_kblock(kind, d, gamma, coef0, degree, X + (Py_ssize_t) rows[e] * d, sq[rows[e]],
                       XT, ld, sqv, NULL, 1.0, j0, j1, tb, NULL);
+            /* gl_axpy_d's loop, written here so that it compiles with FMA like the rest of
+               this function (gl_axpy_d is built without; results would move in the last bit) */
             if (cf[e] != 0.0)
                 for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
             if (cu[e] != 0.0)
