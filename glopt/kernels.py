@@ -11,10 +11,13 @@ losses of :mod:`glopt.nn` evaluate the very same expressions on tensors.
 from __future__ import annotations
 
 import math
+import numbers
+import weakref
 
 import numpy as np
 
-from ._checks import as_float_array, choice, consistent_length, positive_scalar, resolve_n_jobs
+from ._checks import (_is_sparse, as_float_array, choice, class_labels, consistent_length, positive_int,
+                      positive_scalar, real_scalar, resolve_n_jobs, squared_norms)
 
 SVM_KERNELS = ("linear", "rbf", "poly", "precomputed")
 S_KERNELS = ("G", "Q", "M", "I")
@@ -29,12 +32,32 @@ def _rows_per_block(n_cols: int, max_bytes: int) -> int:
 
 
 def squared_distances(X, Z=None, xp=np):
-    """Pairwise squared Euclidean distances ``||x_i - z_j||^2`` (clipped at 0)."""
-    Z = X if Z is None else Z
+    """Pairwise squared Euclidean distances ``||x_i - z_j||^2`` (numpy arrays or torch tensors).
+
+    Computed as |x|^2 + |z|^2 - 2 x.z, whose rounding error is below (2d + 2) u (|x|^2 + |z|^2)
+    (d features, u the unit roundoff): values within that bound cannot be told from 0 and are set
+    to 0, so a point's distance to itself is exactly 0 and the RBF and correlation kernels give
+    exactly 1 there. The SMO's and the S products' compiled kernels use the same rule.
+    """
+    if xp is np:
+        X = as_float_array(X, "X", ndim=2)
+        Z = X if Z is None else as_float_array(Z, "Z", ndim=2)
+    else:
+        Z = X if Z is None else Z
+    if Z.shape[-1] != X.shape[-1]:
+        raise ValueError(f"Z has {Z.shape[-1]} features but X has {X.shape[-1]}")
+    return _sqdist(X, Z, xp)
+
+
+def _sqdist(X, Z, xp=np):
+    """:func:`squared_distances` on validated inputs."""
     xx = (X * X).sum(1)[:, None]
     zz = (Z * Z).sum(1)[None, :]
     d2 = xx + zz - 2.0 * (X @ Z.T)
-    return xp.clip(d2, 0.0, None) if xp is np else d2.clamp(min=0.0)
+    floor = (2.0 * X.shape[-1] + 2.0) * (xp.finfo(d2.dtype).eps / 2) * (xx + zz)
+    if xp is np:
+        return np.where(d2 > floor, d2, 0.0)
+    return xp.where(d2 > floor, d2, xp.zeros_like(d2))
 
 
 def _fused_product(X, sq, cols, V, kind: int, gamma: float, alpha: float = 1.0, n_threads=None):
@@ -73,32 +96,75 @@ class Kernel:
     def __init__(self, name: str = "rbf", gamma: float = 1.0, degree: int = 3, coef0: float = 0.0):
         self.name = choice(name, "kernel", SVM_KERNELS)
         self.gamma = positive_scalar(gamma, "gamma")
-        if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
-            raise ValueError(f"degree must be a positive integer, got {degree!r}")
-        self.degree = int(degree)
-        if not np.isfinite(coef0):
-            raise ValueError(f"coef0 must be finite, got {coef0!r}")
-        self.coef0 = float(coef0)
+        self.degree = positive_int(degree, "degree")
+        self.coef0 = real_scalar(coef0, "coef0")
 
     def __repr__(self):
         return f"Kernel({self.name!r}, gamma={self.gamma:g}, degree={self.degree}, coef0={self.coef0:g})"
+
+    def check_data(self, X, name: str = "X") -> np.ndarray:
+        """X as a finite 2-D float array whose kernel values are finite.
+
+        Refuses inputs whose squared norms overflow and polynomial kernels whose largest possible
+        value, (gamma max |x|^2 + |coef0|)^degree, overflows: every kernel value, gradient and
+        objective would be NaN or infinite.
+        """
+        X = as_float_array(X, name, ndim=2)
+        if self.name == "precomputed":
+            return X
+        sq = squared_norms(X, name)
+        if self.name == "poly":
+            with np.errstate(over="ignore"):
+                bound = np.power(np.float64(self.gamma * float(sq.max()) + abs(self.coef0)), self.degree)
+            if not np.isfinite(bound * max(1, X.shape[0])):
+                raise ValueError(f"the poly kernel of degree {self.degree} overflows on {name} "
+                                 f"((gamma max |x|^2 + |coef0|)^degree = {bound:.3g}): scale {name}, or "
+                                 "use a smaller gamma or degree")
+        return X
+
+    def _rows(self, X, Z, name="Z"):
+        """Z as rows for K(Z, X): an index array for precomputed, else data with X's features."""
+        if self.name == "precomputed":
+            if Z is None:
+                return None
+            if _is_sparse(Z):
+                raise TypeError(f"{name} must be an index array for kernel='precomputed'")
+            Z = np.asarray(Z)
+            if Z.ndim != 1 or Z.dtype.kind not in "iu":
+                raise ValueError(f"{name} must be a 1-D integer index array for kernel='precomputed', "
+                                 f"got dtype {Z.dtype}, shape {Z.shape}")
+            if Z.size and (Z.min() < 0 or Z.max() >= X.shape[0]):
+                raise ValueError(f"{name} holds sample indices out of range [0, {X.shape[0]})")
+            return Z
+        if Z is None:
+            return None
+        Z = self.check_data(Z, name)
+        if Z.shape[1] != X.shape[1]:
+            raise ValueError(f"{name} has {Z.shape[1]} features but X has {X.shape[1]}")
+        return Z
 
     def __call__(self, X, Z=None) -> np.ndarray:
         """Gram block ``K[i, j] = K(z_i, x_j)`` with rows from Z (default X) and columns from X.
 
         For ``precomputed``, X is the full Gram matrix and Z (if given) an index array of rows.
         """
+        X = self.check_data(X)
+        return self._gram(X, self._rows(X, Z))
+
+    def _gram(self, X, Z=None) -> np.ndarray:
+        """:meth:`__call__` on validated inputs."""
         if self.name == "precomputed":
-            return X if Z is None else X[np.asarray(Z)]
+            return X if Z is None else X[Z]
         Zr = X if Z is None else Z
         if self.name == "linear":
             return Zr @ X.T
         if self.name == "rbf":
-            return np.exp(-self.gamma * squared_distances(Zr, X))
+            return np.exp(-self.gamma * _sqdist(Zr, X))
         return (self.gamma * (Zr @ X.T) + self.coef0) ** self.degree
 
     def diag(self, X) -> np.ndarray:
         """``K(x_i, x_i)`` for every sample."""
+        X = self.check_data(X)
         if self.name == "precomputed":
             return np.ascontiguousarray(np.diag(X))
         if self.name == "rbf":
@@ -107,8 +173,19 @@ class Kernel:
         return sq if self.name == "linear" else (self.gamma * sq + self.coef0) ** self.degree
 
     def matvec(self, X, v, Z=None, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
-        """``K(Z, X) @ v`` in row blocks of Z (default Z = X), only columns where v != 0 used."""
-        v = np.asarray(v, dtype=np.float64)
+        """``K(Z, X) @ v`` in row blocks of Z (default Z = X), only columns where v != 0 used.
+
+        ``v`` has one entry (or row) per sample of X.
+        """
+        X = self.check_data(X)
+        Z = self._rows(X, Z)
+        v = as_float_array(v, "v", allow_empty=True)
+        if v.ndim not in (1, 2) or v.shape[0] != X.shape[0]:
+            raise ValueError(f"v must have one entry (or row) per sample of X ({X.shape[0]}), got shape {v.shape}")
+        return self._matvec(X, v, Z, max_bytes)
+
+    def _matvec(self, X, v, Z=None, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
+        """:meth:`matvec` on validated inputs."""
         cols = np.flatnonzero(v) if v.ndim == 1 else np.flatnonzero(np.any(v != 0, axis=1))
         n_rows = (X.shape[0] if Z is None else (len(Z) if self.name == "precomputed" else Z.shape[0]))
         out = np.zeros((n_rows,) + v.shape[1:])
@@ -122,8 +199,7 @@ class Kernel:
             return out
         if self.name == "rbf" and Z is None:
             # the Gaussian correlation kernel's fused product with gamma: no Gram block stored,
-            # each entry K(x_i, x_j) among the support vectors computed once (magic, 5,600 support
-            # vectors: 0.22 s against 1.59 s by the blocks below)
+            # each entry K(x_i, x_j) among the support vectors computed once
             V = v.reshape(v.shape[0], -1)
             sq = (X * X).sum(1)
             return _fused_product(X, sq, cols, V, 0, self.gamma).reshape(out.shape)
@@ -131,18 +207,48 @@ class Kernel:
         Zr = X if Z is None else Z
         step = _rows_per_block(cols.size, max_bytes)
         for s in range(0, n_rows, step):
-            out[s:s + step] = self(Xc, Zr[s:s + step]) @ vc
+            out[s:s + step] = self._gram(Xc, Zr[s:s + step]) @ vc
         return out
 
 
+#: precomputed Gram matrices already found positive semi-definite (by identity: an SVMProblem is
+#: rebuilt with new weights at every MM step, and the check costs a Cholesky factorization)
+_PSD_CHECKED: "weakref.WeakValueDictionary[int, np.ndarray]" = weakref.WeakValueDictionary()
+
+#: largest principal submatrix of a precomputed Gram matrix factored by the PSD check
+PSD_CHECK_SIZE = 2000
+
+
 def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
-    """X as a finite 2-D float array; a precomputed Gram matrix must be square and symmetric."""
-    X = as_float_array(X, name, ndim=2)
-    if kernel.name == "precomputed":
-        if X.shape[0] != X.shape[1]:
-            raise ValueError(f"{name} must be a square Gram matrix for kernel='precomputed', got {X.shape}")
-        if not np.allclose(X, X.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(X).max())):
-            raise ValueError(f"{name} (precomputed Gram matrix) is not symmetric")
+    """X as a finite 2-D float array with finite kernel values (:meth:`Kernel.check_data`).
+
+    A precomputed Gram matrix must be square, symmetric and positive semi-definite (an SVM with an
+    indefinite kernel is not a convex problem, and its answers cannot be certified). PSD is checked
+    by a Cholesky factorization of K + tau I, tau = 1e-10 max(1, max K_ii) n, on the whole matrix
+    or, above ``PSD_CHECK_SIZE`` samples, on a seeded random principal submatrix of that size
+    (a principal submatrix of a PSD matrix is PSD: a necessary condition).
+    """
+    X = kernel.check_data(X, name)
+    if kernel.name != "precomputed":
+        return X
+    if X.shape[0] != X.shape[1]:
+        raise ValueError(f"{name} must be a square Gram matrix for kernel='precomputed', got {X.shape}")
+    if _PSD_CHECKED.get(id(X)) is X:
+        return X
+    if not np.allclose(X, X.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(X).max())):
+        raise ValueError(f"{name} (precomputed Gram matrix) is not symmetric")
+    n = X.shape[0]
+    sub = X
+    if n > PSD_CHECK_SIZE:
+        idx = np.sort(np.random.default_rng(0).choice(n, PSD_CHECK_SIZE, replace=False))
+        sub = X[np.ix_(idx, idx)]
+    tau = 1e-10 * max(1.0, float(np.abs(np.diag(sub)).max())) * sub.shape[0]
+    try:
+        np.linalg.cholesky(0.5 * (sub + sub.T) + tau * np.eye(sub.shape[0]))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} (precomputed Gram matrix) is not positive semi-definite: the SVM "
+                         "problem is not convex and its answers cannot be certified") from None
+    _PSD_CHECKED[id(X)] = X
     return X
 
 
@@ -218,12 +324,13 @@ class Correlation:
         self.X = as_float_array(X, "X", ndim=2)
         self.gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
         self.s_kernel, self.nu, self.alpha = s_kernel, float(nu), float(alpha)
-        self.y = None if y is None else np.asarray(y)
-        consistent_length(self.X.shape[0], y=self.y)
+        self.y = None if y is None else class_labels(y, self.X.shape[0])
         self.max_bytes = int(positive_scalar(max_bytes, "max_bytes"))
+        if self.max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes!r}")
         n = self.X.shape[0]
         self.shape = (n, n)
-        self._sq = (self.X * self.X).sum(1)
+        self._sq = squared_norms(self.X)
         self._codes = None if self.y is None else np.unique(self.y, return_inverse=True)[1].astype(np.int64)
         self._kind = {"G": 0, "Q": 1, "M": {0.5: 2, 1.5: 3, 2.5: 4}.get(self.nu)}.get(s_kernel)
         from ._correlation import openmp_max_threads
@@ -232,17 +339,16 @@ class Correlation:
 
     def block(self, rows) -> np.ndarray:
         """Rows ``rows`` (a slice or index array) of S, all columns."""
-        idx = np.arange(self.shape[0])[rows]
+        idx = _row_indices(rows, self.shape[0])
         if self.s_kernel == "I":
             out = np.zeros((idx.size, self.shape[1]))
             out[np.arange(idx.size), idx] = 1.0
             return out
-        Xr = self.X[idx]
-        d2 = np.clip(self._sq[idx, None] + self._sq[None, :] - 2.0 * (Xr @ self.X.T), 0.0, None)
+        d2 = _sqdist(self.X[idx], self.X)
         d2[np.arange(idx.size), idx] = 0.0  # exact zero on the diagonal: S_ii = 1
         out = s_from_sqdist(d2, self.s_kernel, self.gamma_s, self.nu, self.alpha)
-        if self.y is not None:
-            out *= self.y[idx, None] == self.y[None, :]
+        if self._codes is not None:
+            out *= self._codes[idx, None] == self._codes[None, :]
         return out
 
     def dense(self) -> np.ndarray:
@@ -252,9 +358,7 @@ class Correlation:
     def __matmul__(self, v) -> np.ndarray:
         """S @ v, by a fused OpenMP kernel over the columns where v is nonzero (no S block is
         stored: memory O(n d))."""
-        v = np.asarray(v, dtype=np.float64)
-        if v.shape[0] != self.shape[1]:
-            raise ValueError(f"S is {self.shape}, cannot multiply a vector of length {v.shape[0]}")
+        v = _operand(v, self.shape)
         if self.s_kernel == "I":
             return v.copy()
         V = v.reshape(v.shape[0], -1)
@@ -277,6 +381,43 @@ class Correlation:
 
     def diagonal(self) -> np.ndarray:
         return np.ones(self.shape[0])
+
+
+def _row_indices(rows, n: int) -> np.ndarray:
+    """Row indices of a slice, integer array or boolean mask over n rows (range-checked)."""
+    if isinstance(rows, slice):
+        return np.arange(n)[rows]
+    idx = np.asarray(rows)
+    if idx.dtype == bool:
+        if idx.shape != (n,):
+            raise ValueError(f"rows as a boolean mask must have shape ({n},), got {idx.shape}")
+        return np.flatnonzero(idx)
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise ValueError(f"rows must be a slice, a boolean mask or 1-D integer indices, got {idx.dtype} {idx.shape}")
+    idx = idx.ravel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise ValueError(f"rows holds indices out of range for {n} rows")
+    return idx % n
+
+
+def _operand(v, shape) -> np.ndarray:
+    """The right operand of S @ v: finite, one entry (or row) per column of S."""
+    v = as_float_array(v, "v", allow_empty=True)
+    if v.ndim not in (1, 2) or v.shape[0] != shape[1]:
+        raise ValueError(f"S is {shape}, cannot multiply v of shape {v.shape} (length must be {shape[1]})")
+    return v
+
+
+def random_generator(random_state) -> np.random.Generator:
+    """A numpy Generator from None, an int, a SeedSequence, a Generator or a RandomState."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2 ** 31 - 1))
+    if random_state is None or isinstance(random_state, (np.random.Generator, np.random.SeedSequence)) or (
+            isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
+            and random_state >= 0):
+        return np.random.default_rng(random_state)
+    raise ValueError(f"random_state must be None, a nonnegative int, a numpy Generator or RandomState, "
+                     f"got {random_state!r}")
 
 
 def spectral_frequencies(s_kernel: str, gamma_s: float, n_features: int, n_components: int, rng,
@@ -310,24 +451,24 @@ class RandomFeatureCorrelation:
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
                  alpha: float = 1.0, n_components: int = 500, random_state=None):
         X = as_float_array(X, "X", ndim=2)
+        squared_norms(X)
         gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
-        if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
-            raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
-        rng = np.random.default_rng(random_state)
-        W = spectral_frequencies(s_kernel, gamma_s, X.shape[1], int(n_components), rng, nu, alpha)
-        phase = rng.uniform(0.0, 2.0 * np.pi, size=int(n_components))
+        if s_kernel == "I":
+            raise ValueError("s_kernel='I' has no random-feature form (G, Q and M have)")
+        n_components = positive_int(n_components, "n_components")
+        rng = random_generator(random_state)
+        W = spectral_frequencies(s_kernel, gamma_s, X.shape[1], n_components, rng, nu, alpha)
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=n_components)
         Z = np.sqrt(2.0 / n_components) * np.cos(X @ W + phase)
         if y is not None:
-            y = np.asarray(y)
-            consistent_length(X.shape[0], y=y)
-            Z = np.hstack([Z * (y == c)[:, None] for c in np.unique(y)])
+            y = class_labels(y, X.shape[0])
+            codes = np.unique(y, return_inverse=True)[1]
+            Z = np.hstack([Z * (codes == c)[:, None] for c in range(codes.max() + 1)])
         self.Z = Z
         self.shape = (X.shape[0], X.shape[0])
 
     def __matmul__(self, v) -> np.ndarray:
-        v = np.asarray(v, dtype=np.float64)
-        if v.shape[0] != self.shape[1]:
-            raise ValueError(f"S is {self.shape}, cannot multiply a vector of length {v.shape[0]}")
+        v = _operand(v, self.shape)
         return self.Z @ (self.Z.T @ v)
 
     def row_sums(self) -> np.ndarray:
@@ -346,13 +487,66 @@ def correlation_matrix(X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, 
 def median_sq_distance(X, max_samples: int = 2000, seed: int = 0) -> float:
     """Median pairwise squared distance (on a seeded subsample), for ``gamma_s='scale'``."""
     X = as_float_array(X, "X", ndim=2)
+    max_samples = positive_int(max_samples, "max_samples", low=2)
     if X.shape[0] > max_samples:
         X = X[np.random.default_rng(seed).choice(X.shape[0], max_samples, replace=False)]
-    d2 = squared_distances(X)[np.triu_indices(X.shape[0], 1)]
+    d2 = _sqdist(X, X)[np.triu_indices(X.shape[0], 1)]
     med = float(np.median(d2)) if d2.size else 0.0
     if med <= 0:
         raise ValueError("X has no two distinct samples: the median squared distance is 0")
     return med
+
+
+#: gamma_s='scale' sets the mean row sum of S over each sample's distinct neighbours to this value
+SCALE_ROW_SUM = 1.0
+
+
+def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: float = 1.5,
+                  alpha: float = 1.0, max_samples: int = 1000, seed: int = 0) -> float:
+    """The gamma_s at which S's mean off-diagonal row sum over distinct neighbours is ``target``.
+
+    With all slacks zero the MM weights of the p = 1 loss are C times the row sums of S, so the
+    row sums decide what the loss does: about 1 is the standard SVM, tens or more make every MM
+    step a near-hard-margin SVM. A rule relative to distances alone (1 / median d^2) lets the row
+    sums grow in proportion to n; this rule fixes them at every n:
+
+        (1 / n) sum_i sum_{j != i, x_j != x_i} S_ij(gamma_s) = target,
+
+    estimated as (n - 1) times the mean of S over the distinct pairs of a seeded sample of at most
+    ``max_samples`` rows (exact when n <= max_samples), and solved for log gamma_s by bisection to
+    1e-3 relative. Exact duplicates (S_ij = 1 at any gamma_s) are left out: no gamma_s can change
+    them. When even gamma_s -> 0 (S all ones) gives row sums below ``target`` (n tiny), it returns
+    1 / median squared distance.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    check_s_params(s_kernel, 1.0, nu, alpha)
+    if s_kernel == "I":
+        return 1.0
+    target = positive_scalar(target, "target")
+    max_samples = positive_int(max_samples, "max_samples", low=2)
+    n = X.shape[0]
+    Xs = X if n <= max_samples else X[np.random.default_rng(seed).choice(n, max_samples, replace=False)]
+    d2 = _sqdist(Xs, Xs)[np.triu_indices(Xs.shape[0], 1)]
+    if d2.size == 0 or not np.any(d2 > 0):
+        return 1.0
+    pos = d2[d2 > 0]
+    share = pos.size / d2.size                       # distinct pairs among all pairs
+
+    def row_sum(log_g):
+        return (n - 1) * share * float(np.mean(s_from_sqdist(pos, s_kernel, math.exp(log_g), nu, alpha)))
+
+    g0 = 1.0 / float(np.median(pos))
+    if (n - 1) * share <= target:                    # the all-ones limit is below the target
+        return g0
+    lo = hi = math.log(g0)
+    while row_sum(lo) < target:                      # smaller gamma_s: larger row sums
+        lo -= math.log(10.0)
+    while row_sum(hi) > target:
+        hi += math.log(10.0)
+    while hi - lo > 1e-3:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if row_sum(mid) > target else (lo, mid)
+    return math.exp(0.5 * (lo + hi))
 
 
 def check_correlation_matrix(S, n: int | None = None, name: str = "S", psd_tol: float = 1e-8) -> np.ndarray:
@@ -361,16 +555,12 @@ def check_correlation_matrix(S, n: int | None = None, name: str = "S", psd_tol: 
     PSD is checked by the smallest eigenvalue, allowed down to ``-psd_tol * max(1, ||S||_2)``.
     Each failure raises ValueError naming the property that fails.
     """
-    try:
-        S = np.asarray(S, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric matrix: {exc}") from None
-    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+    psd_tol = positive_scalar(psd_tol, "psd_tol", allow_zero=True)
+    S = as_float_array(S, name, ndim=2)
+    if S.shape[0] != S.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {S.shape}")
     if n is not None and S.shape[0] != n:
         raise ValueError(f"{name} is {S.shape[0]} x {S.shape[0]} but there are {n} samples")
-    if not np.all(np.isfinite(S)):
-        raise ValueError(f"{name} contains NaN or infinity")
     scale = max(1.0, float(np.abs(S).max()))
     if not np.allclose(S, S.T, rtol=0.0, atol=1e-12 * scale):
         raise ValueError(f"{name} is not symmetric (max |S - S^T| = {np.abs(S - S.T).max():.3g})")
@@ -386,6 +576,9 @@ def psd_factor(M, rel_tol: float = 1e-12) -> np.ndarray:
     Used to write quadratic forms as sum_squares, which cvxpy compiles once (DPP) and which
     keeps badly conditioned S and K usable.
     """
+    M = as_float_array(M, "M", ndim=2)
+    if M.shape[0] != M.shape[1]:
+        raise ValueError(f"M must be a square matrix, got shape {M.shape}")
     eig, vec = np.linalg.eigh((M + M.T) / 2)
     keep = eig > rel_tol * max(eig[-1], 0.0)
     if not np.any(keep):

@@ -16,6 +16,8 @@ from ._checks import as_float_array, choice, positive_scalar
 
 def _slack(xi, S) -> np.ndarray:
     xi = as_float_array(xi, "xi", ndim=1)
+    if not hasattr(S, "shape") or not hasattr(S, "__matmul__"):
+        raise TypeError(f"S must be an array or an operator with .shape and @, got {type(S).__name__}")
     if np.any(xi < 0):
         raise ValueError("xi must be nonnegative (slacks)")
     if S.shape != (xi.size, xi.size):

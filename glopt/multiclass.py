@@ -42,7 +42,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._checks import choice, positive_scalar
+from ._checks import choice, positive_scalar, squared_norms
 
 LOSSES = ("smooth_hinge", "hinge", "logistic")
 SOLVERS = ("lbfgs", "cvx")
@@ -465,6 +465,7 @@ class M3SVM(ClassifierMixin, BaseEstimator):
         """Fit on X (n_samples, n_features) and labels y (any values, >= 2 classes)."""
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64, order="C")
+        squared_norms(X, "X")  # overflowing norms make every score, loss and gradient infinite
         check_classification_targets(y)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if np.any(sw < 0):
@@ -516,7 +517,10 @@ class M3SVM(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(X @ self.coef_.T + self.intercept_, axis=1)]
 
     def _is_logistic(self):
-        return self.loss == "logistic"
+        if self.loss != "logistic":
+            raise AttributeError(f"predict_proba needs loss='logistic' (the softmax model, ISM3); this "
+                                 f"M3SVM has loss={self.loss!r}, whose scores are margins, not probabilities")
+        return True
 
     @available_if(_is_logistic)
     def predict_proba(self, X):

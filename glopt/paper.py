@@ -77,7 +77,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._checks import positive_scalar
+from ._checks import positive_scalar, tolerance
 from .mm import gl_objective, stationarity
 from .problem import SVMProblem
 from .result import SVMResult
@@ -330,11 +330,11 @@ def solve_paper(problem: SVMProblem, S, *, eps: float = 1e-4, tol: float = 1e-3,
     """
     warnings.warn(_WARNING, NotConvergentWarning, stacklevel=2)
     if not isinstance(problem, SVMProblem):
-        raise ValueError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     if problem.p != 1:
         raise ValueError(f"p must be 1 for the paper's scheme (the p = 1 generalized loss), got p={problem.p}")
     eps = positive_scalar(eps, "eps")
-    tol = positive_scalar(tol, "tol")
+    tol = tolerance(tol, "tol")
     max_iter = _positive_int(max_iter, "max_iter")
     if not isinstance(clip, str) or clip not in CLIP_MODES:
         raise ValueError(f"clip must be one of {list(CLIP_MODES)}, got {clip!r}")

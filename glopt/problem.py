@@ -56,7 +56,7 @@ class SVMProblem:
         choice(self.task, "task", ("svc", "svr"))
         choice(self.p, "p", (1, 2))
         if not isinstance(self.kernel, Kernel):
-            raise ValueError(f"kernel must be a glopt.kernels.Kernel, got {self.kernel!r}")
+            raise TypeError(f"kernel must be a glopt.kernels.Kernel, got {self.kernel!r}")
         self.X = check_kernel_data(self.X, self.kernel)
         n = self.X.shape[0]
         if self.task == "svc":
@@ -109,42 +109,58 @@ class SVMProblem:
         """The bias minimizing the p = 1 primal for fixed w (K @ coef = ``Kcoef``).
 
         g(b) = sum_i c_i slack_i(Kcoef + b) is convex and piecewise linear; its minimizers form an
-        interval [b_lo, b_hi], found from the sorted kinks; the midpoint is returned (a canonical
-        choice: the interval is a point when free support vectors exist, and every solver's w
-        then yields the same b). A dual solver's own b is only as good as its stopping tolerance,
-        and large per-sample bounds multiply that error in the primal objective.
+        interval, and the midpoint is returned (a canonical choice: the interval is one point when
+        free support vectors exist, and every solver's w then yields the same b). A dual solver's
+        own b is only as good as its stopping tolerance, and large per-sample bounds multiply that
+        error in the primal objective. :func:`hinge_sum_argmin` finds the interval exactly, ties
+        and weights of any magnitude included.
         """
         if self.p != 1:
             raise ValueError("best_bias is the p=1 bias (the p=2 primal is quadratic in b)")
+        Kcoef = np.asarray(Kcoef, dtype=np.float64)
+        if Kcoef.shape != (self.n,):
+            raise ValueError(f"Kcoef must have shape ({self.n},), got {Kcoef.shape}")
         c = self.upper
         if self.task == "svc":
             kink = self.y - Kcoef  # y=+1: slope -c below the kink; y=-1: slope +c above it
-            dec_at, dec_c = kink[self.y > 0], c[self.y > 0]
-            inc_at, inc_c = kink[self.y < 0], c[self.y < 0]
-        else:
-            r = self.y - Kcoef
-            dec_at, dec_c, inc_at, inc_c = r - self.epsilon, c, r + self.epsilon, c
-        od, oi = np.argsort(dec_at), np.argsort(inc_at)
-        dec_at, inc_at = dec_at[od], inc_at[oi]
-        dec_cum = np.concatenate([[0.0], np.cumsum(dec_c[od])])
-        inc_cum = np.concatenate([[0.0], np.cumsum(inc_c[oi])])
-        pts = np.concatenate([dec_at, inc_at])
-
-        def slope(p, side):  # right (side="right") or left derivative of g at points p
-            other = "left" if side == "right" else "right"
-            above = dec_cum[-1] - dec_cum[np.searchsorted(dec_at, p, side=side)]
-            below = inc_cum[np.searchsorted(inc_at, p, side=other)]
-            return below - above
-
-        right, left = slope(pts, "right"), slope(pts, "left")
-        b_lo = pts[right >= 0].min() if np.any(right >= 0) else pts.max()
-        b_hi = pts[left <= 0].max() if np.any(left <= 0) else pts.min()
-        if b_lo > b_hi:  # rounding in the cumulative sums; any point in between is optimal
-            b_lo, b_hi = b_hi, b_lo
-        return 0.5 * (b_lo + b_hi)
+            pos = self.y > 0
+            return hinge_sum_argmin(kink[pos], c[pos], kink[~pos], c[~pos])
+        r = self.y - Kcoef
+        return hinge_sum_argmin(r - self.epsilon, c, r + self.epsilon, c)
 
     def slack(self, f) -> np.ndarray:
         """Loss slack of decision values f: hinge (svc) or epsilon-insensitive (svr)."""
         if self.task == "svc":
             return np.maximum(0.0, 1.0 - self.y * f)
         return np.maximum(0.0, np.abs(self.y - f) - self.epsilon)
+
+
+def hinge_sum_argmin(dec_at, dec_c, inc_at, inc_c) -> float:
+    """Midpoint of the minimizers of g(b) = sum dec_c max(0, dec_at - b) + sum inc_c max(0, b - inc_at).
+
+    The kinks are merged exactly (equal kinks are one point, their weights summed), and the slope
+    bookkeeping compares the two one-sided sums directly instead of subtracting cumulative sums:
+    the right derivative at kink u_k is I_k - D_k with I_k = sum of the increasing weights at
+    kinks <= u_k and D_k = sum of the decreasing weights at kinks > u_k. Sums of nonnegative
+    numbers are monotone in floating point too, so "I_k >= D_k" switches from false to true
+    exactly once, whatever the rounding; g is flat on [u_k, u_k+1] when I_k = D_k to within
+    the rounding of the sums (the midpoint of that interval is returned), else its minimizer is
+    the kink u_k itself. Needs both kinds of kinks with positive weights (g is then coercive).
+    """
+    at = np.concatenate([dec_at, inc_at])
+    if not np.all(np.isfinite(at)):
+        raise ValueError("the decision values are not finite: the bias is undefined")
+    if len(dec_at) == 0 or len(inc_at) == 0:
+        raise ValueError("the bias needs samples on both sides (both classes, or targets with a tube)")
+    u, inverse = np.unique(at, return_inverse=True)
+    m = u.size
+    dec_w = np.bincount(inverse[:len(dec_at)], weights=dec_c, minlength=m)
+    inc_w = np.bincount(inverse[len(dec_at):], weights=inc_c, minlength=m)
+    inc_le = np.cumsum(inc_w)                                  # I_k: increasing weights at u <= u_k
+    dec_gt = np.concatenate([np.cumsum(dec_w[::-1])[::-1][1:], [0.0]])  # D_k: decreasing at u > u_k
+    k = int(np.argmax(inc_le >= dec_gt))                       # first k with right slope >= 0
+    # "equal" up to the rounding of two sums of at most m nonnegative terms each
+    flat = inc_le[k] - dec_gt[k] <= 2.0 * m * np.finfo(float).eps * (inc_le[k] + dec_gt[k])
+    if flat and k + 1 < m:
+        return float(0.5 * (u[k] + u[k + 1]))
+    return float(u[k])

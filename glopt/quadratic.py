@@ -125,7 +125,7 @@ class _Data:
 
 def _check(problem, tol, max_iter):
     if not isinstance(problem, SVMProblem):
-        raise ValueError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     if problem.p != 2:
         raise ValueError(f"solve_quadratic solves the quadratic loss only: problem.p must be 2, got "
                          f"p={problem.p!r} (p=1 is solved by the SMO / MM solvers)")

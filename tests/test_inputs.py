@@ -35,7 +35,6 @@ def with_value(arr, idx, value):
     ({"weights": np.ones(3)}, "weights has 3 rows"),
     ({"task": "svm"}, "task"),
     ({"p": 3}, "p must be one of"),
-    ({"kernel": "rbf"}, "kernel must be a glopt.kernels.Kernel"),
     ({"p": 2, "S": -np.eye(10)}, "S is not positive semi-definite"),
     ({"p": 2, "S": np.eye(9)}, "S is 9 x 9 but there are 10 samples"),
     ({"p": 1, "S": np.eye(10)}, "non-convex"),
@@ -45,6 +44,11 @@ def test_problem_rejects_bad_input(kwargs, match):
     args = {"X": X, "y": Y, **kwargs}
     with pytest.raises(ValueError, match=match):
         SVMProblem(**args)
+
+
+def test_problem_rejects_a_kernel_name_for_a_kernel():
+    with pytest.raises(TypeError, match="kernel must be a glopt.kernels.Kernel"):
+        SVMProblem(X, Y, kernel="rbf")
 
 
 def test_precomputed_gram_must_be_symmetric():
@@ -62,5 +66,5 @@ def test_precomputed_reference_equals_rbf():
 
 
 def test_unknown_solver_option_is_an_error():
-    with pytest.raises(Exception, match="no_such_option"):
+    with pytest.raises(ValueError, match="no_such_option"):
         solve_reference(SVMProblem(X, Y), no_such_option=1)

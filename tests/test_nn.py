@@ -442,7 +442,10 @@ def _bad_cases():
         ("outside \\[0, 2\\]", lambda: generalized_loss(s, torch.tensor([0, 1, 3, 0, 1, 2]), X, **cls)),
         ("outside \\[0, 2\\]", lambda: generalized_loss(s, -c, X, **cls)),
         ("integer tensor", lambda: generalized_loss(s, c.double(), X, **cls)),
-        ("at least 2", lambda: generalized_loss(o[:1], t[:1], X[:1])),
+        ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0])),
+        ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0], s_kernel="I")),
+        ("device", lambda: generalized_loss(o, t, X.to("meta"))),
+        ("weight must be a floating-point tensor \(K, D\)", lambda: ism3_loss(s, c, torch.randn(3))),
         ("NaN or infinity", lambda: generalized_loss(nan, t, X)),
         ("NaN or infinity", lambda: generalized_loss(o, t, X / 0)),
         ("NaN or infinity", lambda: ism3_loss(s, c, torch.full((3, 2), float("inf")))),
@@ -475,6 +478,17 @@ def test_bad_input_raises_value_error(case):
     match, call = _bad_cases()[case]
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("s_kernel", ["G", "Q", "M", "I"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_a_batch_of_one_sample_is_the_standard_loss(s_kernel, p):
+    """S of one sample is [[1]]: the loss is the standard one (MSELoss for p = 2, L1Loss for p = 1),
+    so a DataLoader's last batch of one needs no special handling."""
+    o, t, X = torch.randn(1, 3, dtype=torch.float64), torch.randn(1, 3, dtype=torch.float64), torch.randn(1, 4)
+    got = generalized_loss(o, t, X, p=p, s_kernel=s_kernel)
+    ref = torch.nn.MSELoss()(o, t) if p == 2 else torch.nn.L1Loss()(o, t)
+    assert torch.allclose(got, ref, rtol=1e-12, atol=1e-15)
 
 
 def test_global_batch_without_process_group_is_the_ordinary_loss():

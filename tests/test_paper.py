@@ -55,7 +55,7 @@ def test_bad_problem_and_s_are_refused():
     pr = random_problem(0, n=20)
     with pytest.raises(ValueError, match="p must be 1"):
         solve_paper(random_problem(0, n=20, p=2), np.eye(20))
-    with pytest.raises(ValueError, match="problem"):
+    with pytest.raises(TypeError, match="problem"):
         solve_paper((pr.X, pr.y), np.eye(20))
     with pytest.raises(ValueError, match="S has shape"):
         solve_paper(pr, np.eye(19))

@@ -201,7 +201,7 @@ def test_bad_input():
     for max_iter in (0, -3, 2.5, True, "10"):
         with pytest.raises(ValueError, match="max_iter"):
             solve_quadratic(p2, max_iter=max_iter)
-    with pytest.raises(ValueError, match="SVMProblem"):
+    with pytest.raises(TypeError, match="SVMProblem"):
         solve_quadratic((p2.X, p2.y))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 import warnings
 
+import clarabel
 import cvxpy as cp
 import numpy as np
 
@@ -36,6 +37,10 @@ from ..result import SVMResult
 #: Clarabel settings of the reference: tight enough for 1e-7 relative duality gaps and 1e-6 KKT residuals.
 CLARABEL_DEFAULTS = dict(tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, tol_ktratio=1e-9,
                          max_iter=500)
+
+
+#: Clarabel's settings, the solver options the reference accepts.
+CLARABEL_OPTIONS = tuple(sorted(a for a in dir(clarabel.DefaultSettings()) if not a.startswith("_") and a != "default"))
 
 
 class ReferenceSolveError(RuntimeError):
@@ -65,6 +70,11 @@ class Reference:
     """
 
     def __init__(self, problem: SVMProblem, **solver_options):
+        if not isinstance(problem, SVMProblem):
+            raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+        unknown = sorted(set(solver_options) - set(CLARABEL_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown Clarabel option(s) {unknown}; known: {sorted(CLARABEL_OPTIONS)}")
         self.problem = problem
         self.options = {**CLARABEL_DEFAULTS, **solver_options}
         n, pr = problem.n, problem

@@ -41,9 +41,17 @@ def _check_tensor(t, name: str) -> torch.Tensor:
         raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if t.is_complex():
         raise ValueError(f"{name} must be real, got dtype {t.dtype}")
-    if t.is_floating_point() and _checking() and not bool(torch.isfinite(t).all()):
+    if t.is_floating_point() and t.device.type != "meta" and _checking() and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} contains NaN or infinity")
     return t
+
+
+def _same_device(input: torch.Tensor, **others) -> None:
+    """Every tensor argument on input's device (a clear error instead of torch's mid-computation one)."""
+    for name, t in others.items():
+        if isinstance(t, torch.Tensor) and t.device != input.device:
+            raise ValueError(f"{name} is on device {t.device} but input is on {input.device}: move them to "
+                             "one device")
 
 
 def _compute_dtype(t: torch.Tensor) -> torch.dtype:
@@ -82,7 +90,8 @@ def _class_indices(target: torch.Tensor, n_classes: int, name: str = "target") -
         raise ValueError(f"{name} must hold class indices as an integer tensor, got dtype {target.dtype}")
     if target.dim() != 1:
         raise ValueError(f"{name} (class indices) must have shape (B,), got {tuple(target.shape)}")
-    if _checking() and target.numel() and bool((target < 0).any() | (target >= n_classes).any()):
+    if (_checking() and target.numel() and target.device.type != "meta"
+            and bool((target < 0).any() | (target >= n_classes).any())):
         bad = target[(target < 0) | (target >= n_classes)][:5].tolist()
         raise ValueError(f"{name} has class indices outside [0, {n_classes - 1}]: {bad}")
     return target.long()
@@ -134,7 +143,7 @@ def _slacks(input, target, task: str, epsilon: float, dtype):
                          f"{tuple(input.shape)} and target {tuple(target.shape)}")
     if target.dtype == torch.bool or (_checking() and not bool(((target == 1) | (target == -1)).all())):
         bad = torch.unique(target.float())[:5].tolist()
-        raise ValueError(f"binary targets must be -1 or +1, got values {bad}")
+        raise ValueError(f"target (binary classification) must hold -1 or +1, got values {bad}")
     t = target.to(dtype).reshape(B, 1)
     return torch.relu(1.0 - t * input.to(dtype).reshape(B, 1)), (t.reshape(B) > 0).long(), 2
 
@@ -213,6 +222,8 @@ def rff_frequencies(s_kernel: str, n_features: int, n_components: int, random_st
         rng = np.random.default_rng(random_state)
     else:
         raise ValueError(f"random_state must be None, a nonnegative int or a numpy Generator, got {random_state!r}")
+    n_features = _check_int(n_features, "n_features")
+    n_components = _check_int(n_components, "n_components")
     W1 = spectral_frequencies(s_kernel, 1.0, n_features, n_components, rng, nu, alpha)
     phase = rng.uniform(0.0, 2.0 * np.pi, size=n_components)
     return W1, phase
@@ -263,6 +274,9 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
     if input.dim() == 0:
         raise ValueError("input must have a batch dimension (B, ...), got a scalar")
     B = input.shape[0]
+    if B == 0:
+        raise ValueError("the batch is empty (input has B = 0 samples): the loss of no sample is undefined")
+    _same_device(input, target=target, features=features)
     if features is not None:
         _check_tensor(features, "features")
         if features.dim() == 0 or features.shape[0] != B:
@@ -286,10 +300,8 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
                 xi = parts[0]
                 feats = parts[1] if feats is not None else None
                 codes = parts[-1] if codes is not None else None
-        if xi.shape[0] < 2:
-            raise ValueError(f"the batch has {xi.shape[0]} sample(s): S needs at least 2 (with a DataLoader, "
-                             "use drop_last=True)")
-        if s_kernel == "I":
+        if s_kernel == "I" or xi.shape[0] == 1:
+            # a batch of one sample has S = [[1]] whatever the kernel: the standard loss
             # e_i (I e)_i = xi^p exactly: p = 2 is MSELoss / the squared hinge, p = 1 L1Loss / the hinge.
             per = xi * xi if p == 2 else xi
             return _reduce(per, reduction)
@@ -331,10 +343,11 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
 # --------------------------------------------------------------------------------------
 # one-vs-rest SVM head and ISM3
 # --------------------------------------------------------------------------------------
-def _check_weight(weight, n_classes: int | None = None):
+def _check_weight(weight, n_classes: int | None = None, matrix: bool = False):
     _check_tensor(weight, "weight")
-    if not weight.is_floating_point() or weight.dim() < 1:
-        raise ValueError(f"weight must be a floating-point tensor (K, ...), got {weight.dtype} {tuple(weight.shape)}")
+    if not weight.is_floating_point() or weight.dim() < (2 if matrix else 1):
+        shape = "(K, D)" if matrix else "(K, ...)"
+        raise ValueError(f"weight must be a floating-point tensor {shape}, got {weight.dtype} {tuple(weight.shape)}")
     if n_classes is not None and weight.shape[0] != n_classes:
         raise ValueError(f"weight has {weight.shape[0]} rows but input has {n_classes} classes")
     return weight
@@ -351,6 +364,7 @@ def one_vs_rest_svm_loss(input: torch.Tensor, target: torch.Tensor, weight: torc
     choice(reduction, "reduction", REDUCTIONS)
     C = _positive(C, "C")
     input, target = _scores(input, target)
+    _same_device(input, target=target, weight=weight)
     if weight is not None:
         _check_weight(weight)
     dtype = _compute_dtype(input)
@@ -372,7 +386,7 @@ def margin_penalty(weight: torch.Tensor, p: float = 2.0) -> torch.Tensor:
     Memory O(K^2 D / 2).
     """
     p = _positive(p, "p")
-    _check_weight(weight)
+    _check_weight(weight, matrix=True)
     w = weight.reshape(weight.shape[0], -1).to(_compute_dtype(weight))
     K = w.shape[0]
     i, j = torch.triu_indices(K, K, 1, device=w.device)
@@ -395,7 +409,8 @@ def ism3_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, *
     choice(reduction, "reduction", REDUCTIONS)
     lam = _positive(lam, "lam", allow_zero=True)
     input, target = _scores(input, target)
-    _check_weight(weight, input.shape[1])
+    _check_weight(weight, input.shape[1], matrix=True)
+    _same_device(input, target=target, weight=weight)
     with torch.autocast(device_type=input.device.type, enabled=False):
         ce = F.cross_entropy(input.to(_compute_dtype(input)), target, reduction=reduction)
         if reduction == "none":

@@ -53,6 +53,7 @@ class GeneralizedLoss(nn.Module):
 
     Shape:
         - input: regression (B, *); binary classification (B,) or (B, 1); one-vs-rest (B, K).
+          B >= 1: a batch of one sample has S = [[1]] (the standard loss); B = 0 raises.
         - target: the shape of input (regression; binary, values in {-1, +1}) or (B,) class
           indices in [0, K) (one-vs-rest, integer dtype).
         - features: (B, *), flattened per sample; required unless s_kernel='I'.

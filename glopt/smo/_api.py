@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .._checks import as_float_array
+from .._checks import as_float_array, boolean, tolerance
 from .._checks import resolve_n_jobs as _resolve_n_jobs
 from ..kernels import Kernel
 from ..problem import SVMProblem
@@ -37,13 +37,12 @@ def resolve_n_jobs(n_jobs) -> int:
     return _resolve_n_jobs(n_jobs, openmp_max_threads())
 
 
-def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision):
-    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose):
+    tolerance(tol, "tol")
     if isinstance(wss, (bool, np.bool_)) or wss not in (1, 3):
         raise ValueError(f"wss must be 1 (maximal violating pair) or 3 (second order), got {wss!r}")
-    if not isinstance(shrinking, (bool, np.bool_, int, np.integer)):
-        raise ValueError(f"shrinking must be a bool, got {shrinking!r}")
+    boolean(shrinking, "shrinking")
+    boolean(verbose, "verbose")
     if (isinstance(cache_size, (bool, np.bool_)) or not isinstance(cache_size, numbers.Real)
             or not np.isfinite(cache_size) or cache_size <= 0):
         raise ValueError(f"cache_size must be a finite number of megabytes > 0, got {cache_size!r}")
@@ -114,7 +113,7 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
     if problem.p != 1 or problem.S is not None:
         raise ValueError("the SMO engine solves p=1 problems (weighted hinge / epsilon-insensitive "
                          f"loss) only, got p={problem.p}; use glopt.cvx for p=2")
-    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision)
+    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose)
     # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
     # LIBSVM's iterations
     single = precision == "single" or bool(_qfloat)
@@ -178,6 +177,11 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
     solve_time = time.perf_counter() - t0
 
     a = fin["a"]
+    if not (np.all(np.isfinite(a)) and np.isfinite(fin["rho"]) and np.isfinite(fin["obj"])):
+        # the data checks rule out overflowing inputs; this guards the answer itself
+        raise FloatingPointError(
+            "the SMO's answer is not finite (the kernel values or the gradient overflowed): scale X, "
+            "or use a smaller C, gamma or degree")
     coef = yv * a if problem.task == "svc" else a[:n] - a[n:]
     if status == "max_iter":
         from sklearn.exceptions import ConvergenceWarning
@@ -306,7 +310,7 @@ def solve(problem: SVMProblem, **options) -> SVMResult:
     cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).
     """
     if not isinstance(problem, SVMProblem):
-        raise ValueError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     allowed = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0",
                "callback", "callback_every", "verbose", "precision", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
     unknown = set(options) - allowed

@@ -93,13 +93,9 @@ cdef extern from *:
 
     /* Kernel value from the inner product (and squared norms for rbf). */
     static inline double gl_from_dot(int kind, double dot, double sqa, double sqb,
-                                     double gamma, double coef0, int degree) {
+                                     double gamma, double coef0, int degree, Py_ssize_t d) {
         double v;
-        if (kind == GL_K_RBF) {
-            v = sqa + sqb - 2.0 * dot;
-            v = v < 0.0 ? 0.0 : v;
-            return gl_exp_neg(-gamma * v);
-        }
+        if (kind == GL_K_RBF) return gl_exp_neg(-gamma * gl_d2(sqa, sqb, dot, GL_D2_FLOOR(d)));
         if (kind == GL_K_LINEAR) return dot;
         return gl_powi(gamma * dot + coef0, degree);
     }
@@ -138,11 +134,8 @@ cdef extern from *:
             }
             if (kind == GL_K_RBF) {
                 const double* sq = sqv + jb;
-                for (t = 0; t < len; t++) {
-                    double v = sqr + sq[t] - 2.0 * acc[t];
-                    v = v < 0.0 ? 0.0 : v;
-                    acc[t] = gl_exp_neg(-gamma * v);
-                }
+                const double fl = GL_D2_FLOOR(d);
+                for (t = 0; t < len; t++) acc[t] = gl_exp_neg(-gamma * gl_d2(sqr, sq[t], acc[t], fl));
             } else if (kind == GL_K_POLY) {
                 for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
             }
@@ -321,7 +314,7 @@ cdef extern from *:
     """
     double gl_exp_neg(double x) noexcept nogil
     double gl_from_dot(int kind, double dot, double sqa, double sqb, double gamma, double coef0,
-                       int degree) noexcept nogil
+                       int degree, Py_ssize_t d) noexcept nogil
     double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) noexcept nogil
     void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
                    const double* xr, double sqr, const double* XT, Py_ssize_t ld,
@@ -412,7 +405,7 @@ cdef inline double _kval(const KData* k, Py_ssize_t r, Py_ssize_t s) noexcept no
     if k.kind == K_PRECOMPUTED:
         return k.X[r * k.n + s]
     return gl_from_dot(k.kind, gl_dot_seq(k.X + r * k.d, k.X + s * k.d, k.d),
-                       k.sq[r], k.sq[s], k.gamma, k.coef0, k.degree)
+                       k.sq[r], k.sq[s], k.gamma, k.coef0, k.degree, k.d)
 
 
 ctypedef struct ThreadCtl:
