@@ -26,6 +26,10 @@ MATERN_NU = (0.5, 1.5, 2.5)
 #: Default memory budget of one row block (bytes).
 BLOCK_BYTES = 64 << 20
 
+#: Correlation.rows_product takes rows outside the product's columns from a dense block of S up
+#: to this many entries
+ROWS_BLOCK_ENTRIES = 1 << 22
+
 
 def _rows_per_block(n_cols: int, max_bytes: int) -> int:
     return max(1, int(max_bytes // (8 * max(n_cols, 1))))
@@ -362,19 +366,44 @@ class Correlation:
         if self.s_kernel == "I":
             return v.copy()
         V = v.reshape(v.shape[0], -1)
+        return self._product_on(np.arange(self.shape[0]), V).reshape(v.shape)
+
+    def rows_product(self, rows, V) -> np.ndarray:
+        """``(S @ V)[rows]``, computing S only between ``rows`` and the nonzero rows of V.
+
+        When the nonzero rows of V lie among ``rows`` (MM's products: the positive-slack samples
+        and the support vectors) the fused product runs on those samples alone; a few rows
+        against other columns are taken from :meth:`block`.
+        """
+        n = self.shape[0]
+        rows = _row_indices(rows, n)
+        V = _operand(V, self.shape)
+        V = V.reshape(n, -1)
+        if self.s_kernel == "I":
+            return V[rows].copy()
+        cols = np.flatnonzero(np.any(V != 0, axis=1))
+        if not np.all(np.isin(cols, rows)) and rows.size * n <= ROWS_BLOCK_ENTRIES:
+            return self.block(rows) @ V
+        U = np.union1d(rows, cols)
+        return self._product_on(U, V[U])[np.searchsorted(U, rows)]
+
+    def _product_on(self, idx, V) -> np.ndarray:
+        """S[idx, idx] @ V for sorted sample indices idx (V: one row per index), by the fused
+        kernel over V's nonzero rows."""
         nonzero = np.any(V != 0, axis=1)
         if self._codes is None:
-            out = _fused_product(self.X, self._sq, np.flatnonzero(nonzero), V, self._kind, self.gamma_s,
-                                 self.alpha, self.n_threads)
-            return out.reshape(v.shape)
+            return _fused_product(self.X[idx], self._sq[idx], np.flatnonzero(nonzero), V, self._kind,
+                                  self.gamma_s, self.alpha, self.n_threads)
         # with the class mask S is block diagonal by class: one product per class, the others'
         # entries are never computed
-        out = np.zeros((self.shape[0], V.shape[1]))
-        for g in range(int(self._codes.max()) + 1):
-            member = np.flatnonzero(self._codes == g)
-            out[member] = _fused_product(self.X[member], self._sq[member], np.flatnonzero(nonzero[member]),
+        out = np.zeros((idx.size, V.shape[1]))
+        codes = self._codes[idx]
+        for g in np.unique(codes):
+            member = np.flatnonzero(codes == g)
+            sub_idx = idx[member]
+            out[member] = _fused_product(self.X[sub_idx], self._sq[sub_idx], np.flatnonzero(nonzero[member]),
                                          V[member], self._kind, self.gamma_s, self.alpha, self.n_threads)
-        return out.reshape(v.shape)
+        return out
 
     def row_sums(self) -> np.ndarray:
         return self @ np.ones(self.shape[0])

@@ -1,4 +1,4 @@
-"""Majorization-minimization for the generalized loss of order p = 1 (DESIGN.md 1.2).
+"""Majorization-minimization for the generalized loss of order p = 1.
 
 The problem
     min_{w, b}  J(w, b) = 0.5 ||w||^2 + C * sum_ij Sw_ij sqrt(xi_i) sqrt(xi_j),   Sw = D S D,
@@ -191,6 +191,10 @@ class MMHistory:
         return rec
 
 
+#: Samples within this distance of the margin (in margin units) get exact MM weights at every
+#: step even with a = 0: their kinks decide the optimal bias.
+MARGIN_BAND = 1e-3
+
 #: Each inner solver that can be tightened (``with_tol``) is tightened at most this far below its
 #: own tolerance when a step's J_eps rises (the inner error then outweighs the progress).
 TIGHTEN_LIMIT = 1e-3
@@ -231,13 +235,21 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         path had a longer tail at the final tolerance.
     loose_tol, gap_fraction : float
         Starting inner tolerance and the gap/progress ratio that triggers tightening (inexact).
+    cert_tol : float > 0, optional
+        Stop only once the stationarity certificate at the new slacks also meets cert_tol
+        (:meth:`glopt.certify.Certificate.ok`); the estimators pass theirs.
+    accelerate : bool
+        Extrapolated MM: the majorizer touches J_eps at x_hat = x + beta (x - x_prev), Nesterov's
+        beta sequence, whenever J_eps(x_hat) <= J_eps(x) (otherwise at x, and the sequence
+        restarts). The bound below holds from x_hat, so every taken step still decreases J_eps.
 
     Notes
     -----
     Every inner answer gets the bias that is optimal for its w (:meth:`SVMProblem.best_bias`),
     whatever the inner solver returned, and its duality gap is computed with that bias. The
-    majorizer then bounds the step: J_eps(x+) <= J_eps(x) + gap (module docstring). A step is taken only if J_eps did not rise by more than rounding,
-    so the taken steps decrease J_eps and the returned model is the best taken iterate. A rise
+    majorizer then bounds the step: J_eps(x+) <= J_eps(x) + gap (module docstring). A step is
+    taken only if J_eps did not rise by more than rounding, so the taken steps decrease J_eps
+    and the returned model is the best taken iterate. A rise
     within the gap is the inner solver's inaccuracy: the step is discarded and, if the inner
     solver can be tightened (``with_tol``), redone from its own answer at a tolerance 10 times
     tighter, down to ``TIGHTEN_LIMIT`` x inner.tol; past that MM stops with the current iterate
@@ -251,8 +263,8 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     ``extra["stationarity"]``, ``extra["weights"]`` (at the final slacks) and
     ``extra["certificate"]`` (that of the weighted SVM with those weights: its ``kkt_violation``
     is the stationarity residual) and ``extra["step_weights"]`` (the weights of the weighted SVM
-    the returned model solves, whose primal its bias minimizes for its w). ``n_iter`` counts MM steps (taken or not);
-    ``extra["inner_iterations"]`` the inner solver's iterations.
+    the returned model solves, whose primal its bias minimizes for its w). ``n_iter`` counts MM
+    steps (taken or not); ``extra["inner_iterations"]`` the inner solver's iterations.
     """
     # BLAS on one thread: MM's decisions (decrease, rise, stop) compare objectives that differ in
     # the last digits near the end, and a threaded BLAS sums long dot products in an order set by
@@ -285,7 +297,7 @@ def _check_answer(res, problem: SVMProblem, who: str) -> None:
 def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1e-6,
               weight_tol: float = 1e-3, max_iter: int = 100, callback=None, inexact: bool = False,
               loose_tol: float = 1e-3, gap_fraction: float = 0.1, cert_tol: float | None = None,
-             accelerate: bool = False) -> SVMResult:
+              accelerate: bool = False) -> SVMResult:
     """The loop of :func:`solve_mm` (BLAS limits set by the caller)."""
     if not isinstance(problem, SVMProblem):
         raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
@@ -309,19 +321,42 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable, got {callback!r}")
     t0 = time.perf_counter()
-    sqrt_sw = np.sqrt(problem.w)
+    n = problem.n
+    d = np.sqrt(problem.w)          # Sw = D S D, D = diag(d)
+    root_eps = np.sqrt(eps)
     history = MMHistory()
     who = getattr(inner, "name", type(inner).__name__)
 
-    # Sw e with e = sqrt(xi + eps) = sqrt(eps) + (e - sqrt(eps)): the second term and sqrt(xi)
-    # vanish wherever xi = 0, so after one full product S @ sqrt(sw) each step needs S only at
-    # the columns of the samples with positive slack (both vectors in one pass).
-    S_base = S @ sqrt_sw
+    # e = sqrt(xi + eps) = sqrt(eps) + delta, delta nonzero only where xi > 0 (the set P). With
+    # S_base = S d (one full product),
+    #   e^T Sw e = eps d^T S_base + 2 sqrt(eps) (d S_base)^T delta + (d delta)^T S (d delta),
+    #   (Sw e)_i = d_i (sqrt(eps) S_base_i + (S (d delta))_i),
+    # so J_eps needs S (d delta) on the rows of P only, and the weights (Sw e)_i / e_i are needed
+    # only where a bound can matter: on the support vectors and on the samples with a slack or
+    # within MARGIN_BAND of the margin (their kinks set the optimal bias). Elsewhere (a_i = 0 well
+    # inside the margin) neither a weighted SVM's optimum, nor its bias, primal objective or
+    # certificate depends on the bound; those weights are kept from an earlier step ("stale").
+    # Every answer is checked: a sample that has come to matter gets its exact bound, and if a
+    # support vector's bound was stale and binds, the step is solved again.
+    S_base = S @ d
+    J_base = eps * float(d @ S_base)
 
-    def evaluate(res, prob, extrapolate=None):
-        """(res with its optimal bias, K coef, J_eps, J, weights at its slacks) and, when
-        ``extrapolate = (x_prev, beta)`` is given, (J_eps, weights) at x + beta (x - x_prev),
-        x = res: both from one product with S."""
+    def sample_a(res):
+        return res.a if problem.task == "svc" else res.a[:n] + res.a[n:]
+
+    def matter(res, slack_raw):
+        """Samples whose bound can affect the step: support vectors, and samples with a slack or
+        within MARGIN_BAND of the margin (``slack_raw``: the slack before clipping at 0)."""
+        return (sample_a(res) > 0) | (slack_raw >= -MARGIN_BAND)
+
+    def raw_slack(prob, f):
+        return 1.0 - prob.y * f if prob.task == "svc" else np.abs(prob.y - f) - prob.epsilon
+
+    def evaluate(res, prob, weights_prev=None, extrapolate=None):
+        """The answer with its optimal bias, K coef, J_eps, J, the weights at its slacks (fresh
+        on the rows of ``fresh``, else those of ``weights_prev``; all rows when it is None), the
+        fresh mask, and with ``extrapolate = (x_prev, beta)`` (J_eps, weights, d delta) at
+        x + beta (x - x_prev): all from one product with S."""
         _check_answer(res, prob, who)
         res = _with_best_bias(res, prob)
         Kc = res.extra["Kcoef"]
@@ -329,29 +364,64 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
         if extrapolate is not None:
             (pc, pb, pK), beta = extrapolate
             points.append((res.coef + beta * (res.coef - pc), res.b + beta * (res.b - pb), Kc + beta * (Kc - pK)))
-        slacks = [prob.slack(K + b) for _, b, K in points]
-        regs = [0.5 * float(c @ K) for c, _, K in points]
-        es = [np.sqrt(xi + eps) for xi in slacks]
-        e0 = np.sqrt(slacks[0])
-        cols = [es[0] - np.sqrt(eps), e0] + [e - np.sqrt(eps) for e in es[1:]]
-        prod = S @ (sqrt_sw[:, None] * np.column_stack(cols))
+        raws = [raw_slack(prob, K + b) for _, b, K in points]
+        slacks = [np.maximum(r, 0.0) for r in raws]
+        deltas = [d * (np.sqrt(xi + eps) - root_eps) for xi in slacks]      # d delta, 0 off P
+        d_e0 = d * np.sqrt(slacks[0])
+        if weights_prev is None:
+            fresh = np.ones(n, dtype=bool)
+        else:
+            fresh = matter(res, np.max(np.column_stack(raws), axis=1))
+        rows = np.flatnonzero(fresh)
+        V = np.column_stack([deltas[0], d_e0] + deltas[1:])
+        SV = np.zeros((n, V.shape[1]))
+        SV[rows] = _rows_product(S, rows, V)
         out = []
-        for t, e in enumerate(es):
-            Se = sqrt_sw * (np.sqrt(eps) * S_base + prod[:, 0 if t == 0 else t + 1])
-            out.append((regs[t] + prob.C * float(e @ Se), _tangent_slope(Se, e)))
-        J = regs[0] + prob.C * float(e0 @ (sqrt_sw * prod[:, 1]))
-        (J_eps, w), hat = out[0], (out[1] if len(out) > 1 else None)
+        for t, (xi, dd) in enumerate(zip(slacks, deltas)):
+            col = SV[:, 0 if t == 0 else t + 1]
+            J_eps_t = _reg(points[t]) + prob.C * (J_base + 2.0 * root_eps * float(S_base @ dd) + float(dd @ col))
+            w = np.array(weights_prev if weights_prev is not None else np.zeros(n), dtype=float)
+            e_rows = np.sqrt(xi[rows] + eps)
+            w[rows] = _tangent_slope(d[rows] * (root_eps * S_base[rows] + col[rows]), e_rows)
+            out.append((J_eps_t, w, dd))
+        J = _reg(points[0]) + prob.C * float(d_e0 @ SV[:, 1])
+        (J_eps, w, dd0), hat = out[0], (out[1] if len(out) > 1 else None)
         if not (np.isfinite(J_eps) and np.isfinite(J)):
             raise FloatingPointError("the MM objective is not finite: the kernel or the correlation "
                                      "values overflow (scale X, or use a smaller C or gamma)")
-        if not np.all(w > 0):
+        if not np.all(w[rows] > 0):
             raise ValueError(
                 "S @ e has nonpositive entries, so the MM weights (S e)_i / e_i are not all positive: "
                 "S must be entrywise nonnegative (a random-feature S is only approximately so: raise "
                 "n_components, lower gamma_s, or use the exact S)")
-        if hat is not None and not np.all(hat[1] > 0):
+        if hat is not None and not np.all(hat[1][rows] > 0):
             hat = None
-        return res, Kc, J_eps, J, w, hat
+        return res, Kc, J_eps, J, (w, fresh, dd0), hat
+
+    def exact_bounds(cand, base, prob_base):
+        """``base`` (weights, fresh, d delta of the point the step's majorizer touches) made exact
+        on every sample that matters for the answer ``cand`` (:func:`matter`, at its optimal bias
+        for those weights); returns (base, active), active True when a support vector's bound
+        was stale and binds (the step must be solved again)."""
+        w, fresh, dd = base
+        Kc = cand.extra.get("Kcoef")
+        if Kc is None:
+            Kc = prob_base.kernel.matvec(prob_base.X, cand.coef)
+            cand.extra["Kcoef"] = Kc
+        active = False
+        for _ in range(n):  # each round makes more samples exact; it ends when none is left
+            b = replace(prob_base, weights=w).best_bias(Kc)
+            new = np.flatnonzero(matter(cand, raw_slack(prob_base, Kc + b)) & ~fresh)
+            if new.size == 0:
+                break
+            Sd = _rows_product(S, new, dd[:, None])[:, 0]
+            e_new = dd[new] / d[new] + root_eps
+            exact = _tangent_slope(d[new] * (root_eps * S_base[new] + Sd), e_new)
+            a_new = sample_a(cand)[new]
+            active |= bool(np.any((a_new > 0) & (a_new >= problem.C * np.minimum(w[new], exact) * (1.0 - 1e-12))))
+            w, fresh = w.copy(), fresh.copy()
+            w[new], fresh[new] = exact, True
+        return (w, fresh, dd), active
 
     # the inner tolerance of the current step: the user's (final_tol), looser at first in inexact
     # MM, tighter after a step whose rise showed the inner error outweighing the progress
@@ -378,7 +448,7 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
     # starts: the bound J_eps(x+) <= J_eps(x) + gap holds from any x.
     current = solver_at(step_tol)(problem, None)
     inner_iters = current.n_iter
-    current, Kc, J_eps, J, weights, _ = evaluate(current, problem)
+    current, Kc, J_eps, J, state, _ = evaluate(current, problem)
     history.steps.append(MMStep(J_eps, J, 0.0, np.inf, current.n_iter, True, step_tol))
     status = "max_iter"
     warm, step_weights = current, problem.w
@@ -390,30 +460,36 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
     for _ in range(max_iter):
         loose = step_tol > final_tol
         if not redo:
-            base_weights, J_base = weights, J_eps
+            base, J_base_point = state, J_eps
             if hat is not None and hat[0] <= J_eps:
-                J_base, base_weights = hat
+                J_base_point, base = hat[0], (hat[1], state[1], hat[2])
             elif hat is not None:
                 t_momentum = 1.0
-            step_problem = replace(problem, weights=base_weights)
         redo = False
+        step_problem = replace(problem, weights=base[0])
         candidate = solver_at(step_tol)(step_problem, warm)
         inner_iters += candidate.n_iter
+        base, active = exact_bounds(candidate, base, step_problem)
+        if active:  # a support vector's bound was stale and binds: solve the exact step again
+            warm, redo = candidate, True
+            continue
+        step_problem = replace(problem, weights=base[0])
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_momentum ** 2))
         beta = (t_momentum - 1.0) / t_next
         extrapolate = ((current.coef, current.b, Kc), beta) if accelerate and beta > 0 else None
-        candidate, Kc_c, J_eps_c, J_c, weights_c, hat_c = evaluate(candidate, step_problem, extrapolate)
+        candidate, Kc_c, J_eps_c, J_c, state_c, hat_c = evaluate(candidate, step_problem, state[0], extrapolate)
         cert = certify(candidate, step_problem, Kcoef=Kc_c)
         # the gap bounds the step only for a feasible dual point (an SMO answer is, to rounding)
         gap = max(0.0, cert.gap) if cert.infeasibility <= 1e-9 else 0.0
-        change = float(np.max(np.abs(weights_c - weights)) / np.max(np.abs(weights)))
+        w_old, w_new = state[0], state_c[0]
+        change = float(np.max(np.abs(w_new - w_old)[state_c[1]], initial=0.0) / np.max(np.abs(w_old)))
         rise = J_eps_c - J_eps
         # J_eps is a sum of n terms: rounding can move it by about n eps relative
-        rounding = 4.0 * problem.n * np.finfo(float).eps * max(abs(J_eps), abs(J_eps_c))
-        gap_rounding = 4.0 * problem.n * np.finfo(float).eps * (abs(cert.primal) + abs(cert.dual))
-        if J_eps_c - J_base > gap + rounding + gap_rounding:
+        rounding = 4.0 * n * np.finfo(float).eps * max(abs(J_eps), abs(J_eps_c))
+        gap_rounding = 4.0 * n * np.finfo(float).eps * (abs(cert.primal) + abs(cert.dual))
+        if J_eps_c - J_base_point > gap + rounding + gap_rounding:
             raise RuntimeError(
-                f"MM objective rose by {J_eps_c - J_base:.3e} above the point the majorizer touches, "
+                f"MM objective rose by {J_eps_c - J_base_point:.3e} above the point the majorizer touches, "
                 f"more than the inner answer's duality gap {gap:.3e} (with the optimal bias) allows: "
                 f"the inner solver {who} did not return the minimizer of the majorizer")
         taken = rise <= rounding
@@ -432,15 +508,20 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
         decrease = -rise / max(abs(J_eps), np.finfo(float).tiny)
         if accelerate:
             t_momentum, hat = t_next, hat_c
-        current, Kc, J_eps, weights, step_weights = candidate, Kc_c, J_eps_c, weights_c, step_problem.w
+        current, Kc, J_eps, state, step_weights = candidate, Kc_c, J_eps_c, state_c, step_problem.w
         warm = current
         converged = decrease <= tol and change <= weight_tol
         if converged and cert_tol is not None:
-            # the stationarity certificate at the new slacks (cheap: K coef is at hand). Settled
-            # but not stationary enough: the inner error may be what keeps it from certifying.
-            converged = certify(current, replace(problem, weights=weights), Kcoef=Kc).ok(cert_tol)
-            if not converged and not loose:
-                tighten()
+            # the stationarity certificate at the new slacks (cheap: K coef is at hand; the stale
+            # weights belong to samples at a = 0 inside the margin, which no bound affects)
+            stat = certify(current, replace(problem, weights=state[0]), Kcoef=Kc)
+            converged = stat.ok(cert_tol)
+            if not converged and not loose and not stat.rel_gap <= cert_tol:
+                # settled, stationary or not, but the duality gap is the inner solver's accuracy
+                # (large bounds multiply its tolerance): only a tighter solve can close it
+                if not tighten() and change == 0.0:
+                    status = "converged-within-inner-accuracy"
+                    break
         if loose:
             # MM never stops at a loose tolerance: where plain MM would stop, or where the inner
             # error is a large part of the progress, the tolerance is tightened instead
@@ -458,7 +539,10 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
     # gradient, accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J
     # is recomputed from (coef, b) directly, reproducible by gl_objective.
     J = gl_objective(problem, S, current.coef, current.b)
-    # stationarity(current, problem, S, eps), from the weights already at hand
+    # every weight exact at the final slacks (one full product), and the stationarity certificate
+    # (stationarity(current, problem, S, eps)) from them
+    xi = problem.slack(Kc + current.b)
+    weights = _tangent_slope(d * (root_eps * S_base + S @ (d * (np.sqrt(xi + eps) - root_eps))), np.sqrt(xi + eps))
     final = certify(current, replace(problem, weights=weights), Kcoef=Kc)
     return replace(current, objective=J, dual_objective=float("nan"), status=status,
                    n_iter=len(history.steps) - 1, solve_time=time.perf_counter() - t0,
@@ -467,3 +551,17 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
                           "stationarity": final.kkt_violation, "certificate": final, "weights": weights,
                           "step_weights": step_weights, "inner_iterations": inner_iters,
                           "inner_tol": step_tol})
+
+
+def _reg(point) -> float:
+    coef, _, Kc = point
+    return 0.5 * float(coef @ Kc)
+
+
+def _rows_product(S, rows, V) -> np.ndarray:
+    """(S @ V)[rows], computing S only where needed when S can (``rows_product``)."""
+    if hasattr(S, "rows_product"):
+        return S.rows_product(rows, V)
+    if isinstance(S, np.ndarray):
+        return S[rows] @ V
+    return (S @ V)[rows]

@@ -94,7 +94,7 @@ def test_multiclass_matches_svc_layout():
 @pytest.mark.parametrize("s_kernel", ["G", "Q", "M"])
 def test_generalized_loss_fit_is_certified(s_kernel):
     X, y = _standardized("sonar")
-    gl = GLSVC(s_kernel=s_kernel, tol=1e-7, eps=1e-4, mm_tol=1e-9).fit(X, y)
+    gl = GLSVC(s_kernel=s_kernel, tol=1e-7, eps=1e-4, mm_tol=1e-9, cert_tol=1e-4).fit(X, y)
     assert gl.n_iter_[0] >= 1
     hist = gl.objective_history_[0]
     path = hist["objective"][hist["taken"]]

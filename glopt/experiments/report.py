@@ -123,6 +123,41 @@ class Report:
         return path
 
 
+def machine() -> str:
+    """One line naming the machine a measurement ran on: CPU model, cores, Python and numpy."""
+    import platform
+
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}, numpy {np.__version__}")
+
+
+def write_results_page(path: str, title: str, command: str, body: str) -> str:
+    """A results page: the title, the command that produced it and the machine, then ``body``."""
+    import datetime
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    with open(path, "w") as fh:
+        fh.write(f"# {title}\n\nCommand: `{command}`\n\nMachine: {machine()}; run {stamp}.\n\n{body.rstrip()}\n")
+    return path
+
+
+def markdown_table(rows: list, columns: list | None = None) -> str:
+    """Dict rows as a markdown table (numbers at 6 significant digits)."""
+    columns = columns or list(dict.fromkeys(k for row in rows for k in row))
+    md = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    md += ["| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(md)
+
+
 def grouped_bars(groups: list, series: dict, ylabel: str, width_per_group: float = 2.0):
     """A bar chart: one group of bars per entry of ``groups``, one bar per ``series`` label, each
     series a list of (mean, std) per group (None: no bar). Returns the matplotlib figure."""
