@@ -165,7 +165,8 @@ class _BaseGL(BaseEstimator):
         self.certified_ = np.array([c.ok(self.cert_tol) for c in certificates], dtype=bool)
         for res, cert, label, ok in zip(results, certificates, labels, self.certified_):
             if not ok:
-                warnings.warn(_uncertified_message(self, res, cert, label), ConvergenceWarning, stacklevel=3)
+                # _store <- fit <- scikit-learn's _fit_context wrapper <- the caller
+                warnings.warn(_uncertified_message(self, res, cert, label), ConvergenceWarning, stacklevel=4)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,4 +1,4 @@
-"""SVM kernels K and pattern-correlation kernels S (DESIGN.md 1).
+"""SVM kernels K and pattern-correlation kernels S (docs/mathematics.md §1).
 
 K is the kernel of the SVM's decision function; S is the matrix inside the generalized loss,
 computed on the inputs. Both are available as dense matrices for small problems and as

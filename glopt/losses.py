@@ -4,7 +4,7 @@ S may be a dense array or any operator with ``S @ v`` (e.g. :class:`glopt.kernel
 so none of these functions needs S in memory.
 
 p = 2 is convex for PSD, entrywise nonnegative S. p = 1 is *not* convex when S has a positive
-off-diagonal entry (sqrt(xi_i xi_j) is concave on the nonnegative orthant; DESIGN.md 1.1); it is
+off-diagonal entry (sqrt(xi_i xi_j) is concave on the nonnegative orthant; docs/mathematics.md §2); it is
 solved by majorization-minimization with the weights of :func:`mm_weights`.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _slack(xi, S) -> np.ndarray:
 def generalized_loss(xi, S, p: int = 1, eps: float = 0.0) -> float:
     """L_{S,p}(xi) = e^T S e with e = (xi + eps)^(p/2).
 
-    ``eps`` > 0 gives the smoothed loss of the MM scheme (DESIGN.md 1.2); eps = 0 the exact one.
+    ``eps`` > 0 gives the smoothed loss of the MM scheme (docs/mathematics.md §3); eps = 0 the exact one.
     """
     choice(p, "p", (1, 2))
     xi = _slack(xi, S)
@@ -57,7 +57,7 @@ def generalized_loss_grad(xi, S, p: int = 1, eps: float = 0.0) -> np.ndarray:
 def mm_weights(xi, S, eps: float = 1e-4) -> np.ndarray:
     """Relative MM weights w_i = S_ii + sum_{j != i} S_ij sqrt((xi_j + eps) / (xi_i + eps)).
 
-    The per-sample dual upper bounds of the next weighted-SVM step are ``C * w`` (DESIGN.md 1.2):
+    The per-sample dual upper bounds of the next weighted-SVM step are ``C * w`` (docs/mathematics.md §3):
     the slope of the concave p = 1 loss at the current slacks, so the weighted hinge majorizes it.
     """
     eps = positive_scalar(eps, "eps")

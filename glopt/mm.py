@@ -63,7 +63,7 @@ def gl_weights(problem: SVMProblem, S, xi, eps: float) -> np.ndarray:
 
 
 def stationarity(result: SVMResult, problem: SVMProblem, S, eps: float) -> float:
-    """Stationarity residual of ``result`` for the smoothed p = 1 problem (DESIGN.md 1.2).
+    """Stationarity residual of ``result`` for the smoothed p = 1 problem (docs/mathematics.md §3).
 
     The conditions w = sum a_i y_i phi_i, sum a_i y_i = 0, 0 <= a_i <= c_i(xi), a_i = c_i(xi) where
     xi_i > 0, a_i = 0 where y_i f_i > 1, with c(xi) = C * gl_weights(xi): the KKT residual of the

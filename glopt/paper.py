@@ -2,7 +2,7 @@
 
 .. warning::
    This is *not* a convergent method and not the way glopt solves the problem. Use
-   :func:`glopt.mm.solve_mm` (majorization-minimization, DESIGN.md 1.2). This module exists so the
+   :func:`glopt.mm.solve_mm` (majorization-minimization, docs/mathematics.md §3). This module exists so the
    validation report can show, with numbers, what the scheme of the paper does.
 
 The paper ("An introductory Generalization of the standard SVMs loss", arXiv 2601.21331) attacks
@@ -16,7 +16,7 @@ update the per-sample bounds
 
 are recomputed from the slacks xi of the current decision values f = K coef + b, and the dual
 variables are clipped to them. That box depends on the primal slacks: it is not the Lagrangian
-dual of the problem but the stationarity system of its linearization (DESIGN.md 1.2), and
+dual of the problem but the stationarity system of its linearization (docs/mathematics.md §3), and
 re-clipping a inside the loop breaks the balance y^T a = 0 that every SMO step preserves.
 
 What is implemented here, as literally as the paper allows:
@@ -51,19 +51,9 @@ What is implemented here, as literally as the paper allows:
   answer is in general neither balanced (y^T a != 0) nor stationary for the generalized loss; its
   ``extra["stationarity"]`` says how far from stationary it is.
 
-Measured with an earlier prototype (DESIGN.md 1.2): ``clip="all"`` never converged (|y^T a| grew
-to 67, the objective rose at a quarter to half of the checkpoints); ``clip="pair"`` stops, but not
-at a stationary point (KKT residual 0.4-14, objective 0.1-11% worse than MM).
-``validation/paper_scheme.py`` measures the same with this implementation on the paper's seven
-KEEL sets (C = 1, RBF, S = G, gamma_s = 1 / median d^2). Its outcome at the time of writing: on
-Sonar and German no bound ever fell below its variable, so both variants are the same ordinary
-SMO run and stop at a point stationary to the SMO tolerance (J 0.3% and 10% above MM's: another
-local minimum); on the other five sets ``clip="all"`` hit the 50,000-update cap with |y^T a| of
-120-300, J rising at 29-93% of the checkpoints and J 11-37 times MM's, and ``clip="pair"`` stopped
-on four of them (Haberman needs ~180,000 updates) with the final stationarity residual 0.3-0.9,
-|y^T a| up to 110 (the clipped pair breaks the balance too) and J 27-42% above MM's: variables
-that grew while their bound was large keep their values after the bound falls, as long as they
-are not selected again.
+What the two variants do on the paper's seven KEEL sets is measured by
+``validation/paper_scheme.py`` against MM: whether they stop, the balance |y^T a|, how often J
+rises between checkpoints, the final stationarity residual and J against MM's.
 
 The implementation uses dense K and S (numpy, O(n^2) work per pair update): it is a comparison
 tool for the paper's data sets (n <= a few thousand), not a production solver.

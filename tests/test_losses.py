@@ -56,12 +56,12 @@ def test_mm_weights_formula_and_majorization(rng):
     for _ in range(200):
         z = rng.uniform(0, 2, size=9)
         assert generalized_loss(z, S, 1, eps) <= base + w @ (z - xi) + 1e-12
-    # at zero slacks the weights are the row sums of S (the scale trap of DESIGN.md 1.2)
+    # at zero slacks the weights are the row sums of S (the scale trap of docs/mathematics.md §5)
     np.testing.assert_allclose(mm_weights(np.zeros(9), S, eps), S.sum(1), rtol=1e-12)
 
 
 def test_p1_loss_is_not_convex_midpoint_violation(rng):
-    """DESIGN.md 1.1: sqrt(xi_i xi_j) is concave, so L_{S,1} fails midpoint convexity."""
+    """docs/mathematics.md §2: sqrt(xi_i xi_j) is concave, so L_{S,1} fails midpoint convexity."""
     X = rng.normal(size=(2, 2))
     S = correlation_matrix(X, "G", 0.1)
     assert S[0, 1] > 0

@@ -1,6 +1,6 @@
 """cvxpy statements of every convex glopt problem, primal and dual, solved by Clarabel.
 
-Notation (DESIGN.md 1): K = L L^T is a factor of the kernel matrix, so <w, phi(x_i)> = (L w)_i
+Notation (docs/mathematics.md §1): K = L L^T is a factor of the kernel matrix, so <w, phi(x_i)> = (L w)_i
 for w in the span of the data; S_w = R R^T a factor of the p = 2 loss matrix. Quadratic forms
 are written as sum_squares of a factor, never as quad_form with a parameter matrix: that keeps
 every problem DPP, so a re-solve with new weights ``c`` (p = 1) or ``C`` (p = 2) reuses the
@@ -10,7 +10,7 @@ Primal  (P)   min_{w, b, slack}  0.5 ||w||^2 + loss(slack)
               svc: y_i f_i >= 1 - xi_i,  xi >= 0                          (dual a_i)
               svr: y_i - f_i <= eps + xi_i, f_i - y_i <= eps + xi*_i      (dual alpha_i, alpha*_i)
               p = 1: loss = c^T (xi [+ xi*]);  p = 2: loss = C ||R^T zeta||^2, zeta = xi (+ xi*),
-              and for p = 2 svr one slack zeta bounds both sides (DESIGN.md 1.3).
+              and for p = 2 svr one slack zeta bounds both sides (docs/mathematics.md §1).
 
 Dual    (D)   max  lin(a) - 0.5 ||L^T coef||^2 [- C ||u||^2]   s.t.  1^T coef = 0,
               p = 1: 0 <= a <= c;   p = 2: a >= 0,  2 C R u >= a_sum.

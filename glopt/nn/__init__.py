@@ -1,4 +1,4 @@
-"""PyTorch losses of glopt (DESIGN.md 2 and 3); importing this module imports torch.
+"""PyTorch losses of glopt (docs/mathematics.md §8); importing this module imports torch.
 
 - :class:`GeneralizedLoss` / :func:`generalized_loss`: e^T S(x) e over the batch (exact, random
   Fourier features, or over the global batch under torch.distributed).

@@ -1,4 +1,4 @@
-"""Functional forms of the torch losses (DESIGN.md 2 and 3).
+"""Functional forms of the torch losses (docs/mathematics.md §8).
 
 Every function takes ``(input, target, ...)`` in torch's order and a ``reduction`` in
 {'mean', 'sum', 'none'}. The correlation matrix S is built with :func:`glopt.kernels.s_from_sqdist`
@@ -305,7 +305,7 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
             # e_i (I e)_i = xi^p exactly: p = 2 is MSELoss / the squared hinge, p = 1 L1Loss / the hinge.
             per = xi * xi if p == 2 else xi
             return _reduce(per, reduction)
-        # p = 1: e = sqrt(xi + eps); the smoothing keeps d e / d xi finite at xi = 0 (DESIGN.md 1.2).
+        # p = 1: e = sqrt(xi + eps); the smoothing keeps d e / d xi finite at xi = 0 (docs/mathematics.md §3).
         e = xi if p == 2 else torch.sqrt(xi + eps)
         if s_approx == "exact":
             d2 = squared_distances(feats, feats, xp=torch)

@@ -12,7 +12,7 @@ from . import functional as Fn
 
 
 class GeneralizedLoss(nn.Module):
-    r"""Generalized loss of order p: e^T S(x) e over the batch (DESIGN.md 3).
+    r"""Generalized loss of order p: e^T S(x) e over the batch (docs/mathematics.md §8).
 
     e_i is the per-sample error raised to p/2: regression e = |t - o| (minus ``epsilon``, clipped
     at 0: epsilon-insensitive), classification the hinge slack max(0, 1 - t o), for binary
@@ -27,7 +27,7 @@ class GeneralizedLoss(nn.Module):
             uses e = sqrt(xi + eps), which keeps the gradient finite where xi_i = 0 (the slope of
             sqrt is unbounded at 0); the diagonal's eps is subtracted again, so the value is
             L_eps - B eps with L_eps = sum_ij S_ij sqrt((xi_i+eps)(xi_j+eps)) (the smoothed loss
-            of :mod:`glopt.losses`, same gradient). p = 1 with S != I is not convex (DESIGN.md 1.1).
+            of :mod:`glopt.losses`, same gradient). p = 1 with S != I is not convex (docs/mathematics.md §2).
         task: 'regression' or 'classification'.
         s_kernel: 'G', 'Q', 'M' or 'I'; ``gamma_s``: a positive number, or 'scale' =
             1 / (median squared pairwise distance of the features of the batch, over its first
@@ -37,7 +37,7 @@ class GeneralizedLoss(nn.Module):
             with that in mind.
         class_mask: zero S across classes (classification).
         epsilon: insensitive zone of the regression error.
-        eps: smoothing of p = 1 (margin units; 1e-4 as the MM scheme of DESIGN.md 1.2).
+        eps: smoothing of p = 1 (margin units; 1e-4 as the MM scheme of docs/mathematics.md §3).
         s_approx: 'exact' (S is B x B, O(B^2 D)) or 'rff' (random Fourier features: S ~ Z Z^T,
             e^T S e ~ ||Z^T e||^2, O(B D R)); ``n_components`` R; ``random_state`` seeds the
             frequencies, drawn once per feature dimension and kept (an int gives the same draw on
@@ -121,7 +121,7 @@ class GeneralizedLoss(nn.Module):
 class OneVsRestSVMLoss(nn.Module):
     r"""One-vs-rest SVM head: C * sum_n sum_k max(0, 1 - t_kn y_kn)^2 + 0.5 sum_k ||W_k||^2.
 
-    The squared hinge of the soft-margin SVM (DESIGN.md 2), one binary problem per class:
+    The squared hinge of the soft-margin SVM (docs/mathematics.md §8), one binary problem per class:
     t_kn = +1 if sample n is of class k, -1 otherwise. The penalty is added when a ``weight`` is
     passed to forward (the last layer's weight; use the optimizer's weight decay instead if
     preferred).
