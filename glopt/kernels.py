@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from ._checks import (_is_sparse, as_float_array, choice, class_labels, consistent_length, positive_int,
+from ._checks import (_is_sparse, as_float_array, choice, class_labels, positive_int,
                       positive_scalar, real_scalar, resolve_n_jobs, squared_norms)
 
 SVM_KERNELS = ("linear", "rbf", "poly", "precomputed")
