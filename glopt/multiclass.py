@@ -512,6 +512,7 @@ class M3SVM(ClassifierMixin, BaseEstimator):
         return F[:, 1] - F[:, 0] if self.classes_.size == 2 else F
 
     def predict(self, X):
+        """Predicted class labels, shape (n_samples,): argmax_k w_k^T x + b_k."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.classes_[np.argmax(X @ self.coef_.T + self.intercept_, axis=1)]
@@ -531,6 +532,7 @@ class M3SVM(ClassifierMixin, BaseEstimator):
 
     @available_if(_is_logistic)
     def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, shape (n_samples, n_classes) (loss='logistic' only)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return log_softmax(X @ self.coef_.T + self.intercept_, axis=1)

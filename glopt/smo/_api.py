@@ -251,6 +251,13 @@ _DOC_OPTIONS = """
 """
 
 
+def _options_doc(func):
+    """Put the options shared by the solvers (``_DOC_OPTIONS``) into ``func``'s docstring."""
+    func.__doc__ = func.__doc__.replace("    {options}\n", _DOC_OPTIONS.lstrip("\n") + "\n")
+    return func
+
+
+@_options_doc
 def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrinking=True,
               cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
               callback_every=1000, verbose=False, precision="single") -> SVMResult:
@@ -263,7 +270,7 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
     C : float > 0
     weights : array (n,) of positive numbers, optional (upper bounds C * weights)
     kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
-    """ + _DOC_OPTIONS + """
+    {options}
     Returns
     -------
     SVMResult with coef = y * a, b = -rho (LIBSVM), dual_objective, extra["grad"], extra["violation"].
@@ -275,6 +282,7 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
                           callback_every=callback_every, verbose=verbose, precision=precision)
 
 
+@_options_doc
 def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, wss=3,
               shrinking=True, cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None,
               callback=None, callback_every=1000, verbose=False, precision="single") -> SVMResult:
@@ -291,7 +299,7 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
     epsilon : float >= 0
     weights : array (n,) of positive numbers, optional
     kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
-    """ + _DOC_OPTIONS + """
+    {options}
     Returns
     -------
     SVMResult with coef = alpha - alpha*, b = -rho, a = [alpha, alpha*] (length 2n).
