@@ -159,9 +159,8 @@ class MMStep:
     inner_gap: float        # duality gap of the inner answer, with the optimal bias: the allowed rise
     weight_change: float    # max |w_new - w_old| / max |w_old|
     inner_iterations: int
-    decreased: bool         # J_eps did not rise by more than rounding
+    taken: bool = True      # False: J_eps rose (within inner_gap) by more than rounding: discarded
     inner_tol: float = float("nan")  # the inner solver's tolerance at this step (if it has one)
-    taken: bool = True      # False: J_eps rose (within inner_gap); the step was discarded
 
 
 @dataclass
@@ -174,11 +173,6 @@ class MMHistory:
     def objectives(self) -> np.ndarray:
         """J_eps after every step (taken or not)."""
         return np.array([s.objective for s in self.steps])
-
-    @property
-    def taken(self) -> np.ndarray:
-        """Whether each step was taken."""
-        return np.array([s.taken for s in self.steps], dtype=bool)
 
     def record(self) -> np.ndarray:
         """The history as a structured array with fields ``objective`` (J_eps), ``true_objective``
@@ -408,9 +402,9 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
         if Kc is None:
             Kc = prob_base.kernel.matvec(prob_base.X, cand.coef)
             cand.extra["Kcoef"] = Kc
-        active = False
+        active, prob = False, prob_base
         for _ in range(n):  # each round makes more samples exact; it ends when none is left
-            b = replace(prob_base, weights=w).best_bias(Kc)
+            b = prob.best_bias(Kc)
             new = np.flatnonzero(matter(cand, raw_slack(prob_base, Kc + b)) & ~fresh)
             if new.size == 0:
                 break
@@ -421,6 +415,7 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
             active |= bool(np.any((a_new > 0) & (a_new >= problem.C * np.minimum(w[new], exact) * (1.0 - 1e-12))))
             w, fresh = w.copy(), fresh.copy()
             w[new], fresh[new] = exact, True
+            prob = replace(prob_base, weights=w)
         return (w, fresh, dd), active
 
     # the inner tolerance of the current step: the user's (final_tol), looser at first in inexact
@@ -469,11 +464,12 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
         step_problem = replace(problem, weights=base[0])
         candidate = solver_at(step_tol)(step_problem, warm)
         inner_iters += candidate.n_iter
-        base, active = exact_bounds(candidate, base, step_problem)
+        used, (base, active) = base[0], exact_bounds(candidate, base, step_problem)
         if active:  # a support vector's bound was stale and binds: solve the exact step again
             warm, redo = candidate, True
             continue
-        step_problem = replace(problem, weights=base[0])
+        if base[0] is not used:  # some weights were made exact: the step's problem is the exact one
+            step_problem = replace(problem, weights=base[0])
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_momentum ** 2))
         beta = (t_momentum - 1.0) / t_next
         extrapolate = ((current.coef, current.b, Kc), beta) if accelerate and beta > 0 else None
@@ -493,8 +489,7 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
                 f"more than the inner answer's duality gap {gap:.3e} (with the optimal bias) allows: "
                 f"the inner solver {who} did not return the minimizer of the majorizer")
         taken = rise <= rounding
-        history.steps.append(MMStep(J_eps_c, J_c, gap, change, candidate.n_iter, taken, step_tol,
-                                    taken=taken))
+        history.steps.append(MMStep(J_eps_c, J_c, gap, change, candidate.n_iter, taken, step_tol))
         if callback is not None:
             callback(history.steps[-1])
         if not taken:

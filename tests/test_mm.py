@@ -27,7 +27,6 @@ def _assert_taken_path_monotone(steps, n):
         assert step.objective - prev.objective <= step.inner_gap + 1e-12 * abs(prev.objective)
         assert step.taken == (step.objective - prev.objective <= rounding * max(abs(step.objective),
                                                                               abs(prev.objective)))
-        assert step.decreased == step.taken
         if step.taken:
             prev = step
     return prev
