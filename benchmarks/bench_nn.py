@@ -1,4 +1,4 @@
-"""Per-step time of GeneralizedLoss against torch's CrossEntropyLoss / MSELoss (issue 5).
+"""Per-step time of GeneralizedLoss against torch's CrossEntropyLoss / MSELoss.
 
 One step = forward + loss + backward + optimizer step (SGD with momentum) of an MLP and a small CNN
 on random tensors of CIFAR shape (3x32x32, 10 classes). S is computed on the penultimate features

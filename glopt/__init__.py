@@ -1,7 +1,9 @@
 """glopt: support-vector learning with a generalized (pattern-correlated) loss.
 
-``import glopt`` stays light: the estimators and solvers load on first use
-(``glopt.GLSVC``, ``glopt.GLSVR``, or their modules directly).
+``import glopt`` stays light: the estimators and solvers load on first use, either through the
+package (``glopt.GLSVC``, ``glopt.GLSVR``, ``glopt.M3SVM``, ``glopt.SVMProblem``,
+``glopt.SVMResult``, ``glopt.solve_reference``, ``glopt.solve_mm``, ``glopt.solve_quadratic``) or
+from their modules directly.
 """
 __version__ = "0.1.0"
 

@@ -16,7 +16,10 @@ given thread count and agrees across thread counts to rounding).
 """
 from cython.parallel cimport prange, threadid
 from libc.stdlib cimport malloc, free
-cimport openmp
+
+# OpenMP where the build has it; without, one thread and prange's loops serial
+cdef extern from "_openmp.h":
+    int gl_omp_max_threads() noexcept nogil
 
 cdef extern from *:
     """
@@ -141,7 +144,7 @@ cdef extern from *:
 
 
 def openmp_max_threads():
-    return openmp.omp_get_max_threads()
+    return gl_omp_max_threads()
 
 
 def exp_neg(const double[::1] x, double[::1] out):

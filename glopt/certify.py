@@ -10,19 +10,20 @@ Quantities (notation of :mod:`glopt.problem`, f = K coef + b on the training inp
   w = sum_j coef_j phi(x_j) with the result's b and the optimal slacks for that (w, b);
 - ``dual``: the dual objective at a (p = 2: the Wolfe dual at u = R^T zeta, see
   :mod:`glopt.cvx.reference`);
-- ``gap`` = primal - dual and ``rel_gap`` = |gap| / max(|primal|, |dual|);
-- ``kkt_violation``: p = 1, the natural residual max_t |a_t - clip(a_t - g_t, 0, u_t)| (a and u
-  divided by A, see below) of the dual QP  min 0.5 a^T Q a + p^T a, s.t. y^T a = 0, 0 <= a <= u, with g = Q a + p + b y the
-  Lagrangian gradient (b is the balance multiplier); it is at most the SMO stopping quantity
-  m(a) - M(a) when b lies in [M(a), m(a)] (as LIBSVM's b does), and needs no rule for "at a
-  bound". p = 2, the largest complementarity residual |min(a_t / A, s_t)| (s_t the slack of the
-  constraint a_t belongs to, A = max(1, max |a|)) and |min(mu_i / A, zeta_i)|;
+- ``gap`` = primal - dual and ``rel_gap`` = ``|gap| / max(|primal|, |dual|)``;
+- ``kkt_violation``: p = 1, the natural residual ``max_t |a_t - clip(a_t - g_t, 0, u_t)|`` (a and
+  u divided by A, see below) of the dual QP  min 0.5 a^T Q a + q^T a, s.t. s^T a = 0,
+  0 <= a <= u (:mod:`glopt.dual`), with g = Q a + q + b s the Lagrangian gradient (b is the
+  balance multiplier); it is at most the SMO stopping quantity m(a) - M(a) when b lies in
+  [M(a), m(a)] (as LIBSVM's b does), and needs no rule for "at a bound". p = 2, the largest
+  complementarity residual ``|min(a_t / A, s_t)|`` (s_t the slack of the constraint a_t belongs
+  to, ``A = max(1, max |a|)``) and ``|min(mu_i / A, zeta_i)|``;
 - ``infeasibility``: the largest violation of a's constraints (balance, bounds; p = 2 also
   mu = 2 C S_w zeta - a_sum >= 0), relative to A;
-- ``margin_dual_error``: max |margin duals - a| / max(1, max |a|) when the result carries the
-  dual values of the primal margin constraints (a cvxpy primal solve), else NaN.
+- ``margin_dual_error``: ``max |margin duals - a| / max(1, max |a|)`` when the result carries
+  the dual values of the primal margin constraints (a cvxpy primal solve), else NaN.
 
-Dual-variable quantities are relative to A = max(1, max |a|) because a scales with C.
+Dual-variable quantities are relative to ``A = max(1, max |a|)`` because a scales with C.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, positive_scalar
+from .dual import dual_form
 from .kernels import Kernel
 from .problem import SVMProblem
 from .result import SVMResult
@@ -38,6 +40,31 @@ from .result import SVMResult
 
 @dataclass(frozen=True)
 class Certificate:
+    """The certificate of one answer: objectives, duality gap, KKT violation, feasibility.
+
+    :func:`certify` computes it; the module docstring defines each quantity.
+
+    Parameters
+    ----------
+    primal : float
+        The primal objective of the solution.
+    dual : float
+        The dual objective at the result's dual variables a.
+    gap : float
+        The duality gap primal - dual.
+    rel_gap : float
+        The relative gap ``|gap| / max(|primal|, |dual|)``.
+    kkt_violation : float
+        The KKT residual, relative to ``A = max(1, max |a|)``: the natural residual of the dual QP
+        (p = 1) or the largest complementarity residual (p = 2).
+    infeasibility : float
+        The largest violation of a's constraints (balance, bounds; p = 2 also mu >= 0), relative
+        to A.
+    margin_dual_error : float, default=nan
+        ``max |margin duals - a| / A`` when the result carries the dual values of the primal
+        margin constraints, else NaN.
+    """
+
     primal: float
     dual: float
     gap: float
@@ -47,8 +74,22 @@ class Certificate:
     margin_dual_error: float = float("nan")
 
     def ok(self, tol: float = 1e-6, gap_tol: float | None = None) -> bool:
-        """True when KKT violation, infeasibility and margin-dual error are <= tol and the
-        relative gap is <= gap_tol (default tol). A NaN quantity never certifies."""
+        """Whether the certificate meets the tolerances; a NaN quantity never certifies.
+
+        Parameters
+        ----------
+        tol : float > 0, default=1e-6
+            Bound on the KKT violation, the infeasibility and the margin-dual error (a NaN
+            margin-dual error, no margin duals, is not checked).
+        gap_tol : float > 0, optional
+            Bound on the relative gap (default ``tol``).
+
+        Returns
+        -------
+        bool
+            True when KKT violation, infeasibility and margin-dual error are <= tol and the
+            relative gap is <= gap_tol.
+        """
         tol = positive_scalar(tol, "tol")
         gap_tol = tol if gap_tol is None else positive_scalar(gap_tol, "gap_tol")
         margin_ok = np.isnan(self.margin_dual_error) or self.margin_dual_error <= tol
@@ -63,21 +104,27 @@ class Certificate:
         return "\n".join(f"{name:>18s}  {value: .3e}" for name, value in rows)
 
 
-def qp_form(problem: SVMProblem, Kcoef: np.ndarray):
-    """Signs y_t, gradient G = Q a + p and bounds u of the p = 1 dual QP in LIBSVM form."""
-    pr = problem
-    if pr.task == "svc":
-        return pr.y, pr.y * Kcoef - 1.0, pr.upper
-    ysign = np.concatenate([np.ones(pr.n), -np.ones(pr.n)])
-    grad = np.concatenate([Kcoef + pr.epsilon - pr.y, -Kcoef + pr.epsilon + pr.y])
-    return ysign, grad, np.tile(pr.upper, 2)
-
-
 def max_violation(a, ysign, grad, upper) -> float:
-    """m(a) - M(a), clipped at 0: the maximal violating pair of the box-and-balance QP.
+    """Maximal violation m(a) - M(a), clipped at 0: the maximal violating pair of the box-and-balance QP.
 
     This is the SMO stopping quantity; it needs exact bounds (a_t == 0 or a_t == u_t), as an SMO
     answer has and an interior-point answer has not.
+
+    Parameters
+    ----------
+    a : ndarray of shape (l,)
+        The dual point.
+    ysign : ndarray of shape (l,)
+        The sign s_t in {-1, +1} of each variable in the balance constraint.
+    grad : ndarray of shape (l,)
+        The gradient Q a + q of the dual objective at a.
+    upper : ndarray of shape (l,)
+        The upper bounds u of the box 0 <= a <= u.
+
+    Returns
+    -------
+    float
+        max(0, m(a) - M(a)); 0 when one of the two index sets is empty.
     """
     pos = ysign > 0
     up = (pos & (a < upper)) | (~pos & (a > 0))
@@ -89,10 +136,24 @@ def max_violation(a, ysign, grad, upper) -> float:
 
 
 def natural_residual(a, upper, lagrangian_grad) -> float:
-    """max_t |a_t - clip(a_t - g_t, 0, u_t)| with g the gradient of the Lagrangian.
+    """Natural residual ``max_t |a_t - clip(a_t - g_t, 0, u_t)|`` with g the gradient of the Lagrangian.
 
     Zero exactly at a KKT point; continuous in a, so an interior-point answer a hair inside its
     box is judged by how far it is from optimal, not by how it is classified.
+
+    Parameters
+    ----------
+    a : ndarray of shape (l,)
+        The dual point.
+    upper : ndarray of shape (l,)
+        The upper bounds u of the box 0 <= a <= u.
+    lagrangian_grad : ndarray of shape (l,)
+        The gradient g of the Lagrangian at a (Q a + q + b s for the balance multiplier b).
+
+    Returns
+    -------
+    float
+        The natural residual.
     """
     return float(np.max(np.abs(a - np.clip(a - lagrangian_grad, 0.0, upper))))
 
@@ -100,21 +161,42 @@ def natural_residual(a, upper, lagrangian_grad) -> float:
 def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
     """Certificate of ``result`` as a solution of ``problem`` (see the module docstring).
 
-    ``Kcoef`` (K @ coef on the training inputs) may be passed when the caller has it already.
+    Parameters
+    ----------
+    result : SVMResult
+        The answer to certify: only its dual variables ``a``, bias ``b`` and, where present,
+        ``extra["margin_duals"]`` are read.
+    problem : SVMProblem
+        The problem ``result`` claims to solve.
+    Kcoef : ndarray of shape (n,), optional
+        K @ coef on the training inputs, which may be passed when the caller has it already.
+
+    Returns
+    -------
+    Certificate
+        The objectives, duality gap, KKT violation and feasibility of ``result``.
+
+    Raises
+    ------
+    TypeError
+        When ``result`` is not an SVMResult or ``problem`` not an SVMProblem.
+    ValueError
+        When ``result.a`` or ``Kcoef`` has the wrong shape, or the result holds NaN or infinite
+        values.
     """
     if not isinstance(result, SVMResult):
         raise TypeError(f"result must be a glopt.result.SVMResult, got {type(result).__name__}")
     if not isinstance(problem, SVMProblem):
         raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     pr = problem
-    n_var = pr.n if pr.task == "svc" else 2 * pr.n
+    form = dual_form(pr)
     a = np.asarray(result.a, dtype=np.float64)
-    if a.shape != (n_var,):
+    if a.shape != (form.size,):
         raise ValueError(f"result.a has shape {a.shape}; a {pr.task} problem with {pr.n} samples "
-                         f"has {n_var} dual variables")
+                         f"has {form.size} dual variables")
     if not np.all(np.isfinite(a)) or not np.isfinite(result.b):
         raise ValueError("result holds NaN or infinite dual variables or bias")
-    coef = pr.y * a if pr.task == "svc" else a[:pr.n] - a[pr.n:]
+    coef = form.coef(a)
     if Kcoef is None:
         Kc = pr.kernel._matvec(pr.X, coef)
     else:
@@ -124,29 +206,24 @@ def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
     reg = 0.5 * float(coef @ Kc)
     f = Kc + result.b
     zeta = pr.slack(f)
-    lin = float(a.sum()) if pr.task == "svc" else float(pr.y @ coef - pr.epsilon * a.sum())
-    a_sum = a if pr.task == "svc" else a[:pr.n] + a[pr.n:]
+    lin = form.linear_value(a)
     balance = abs(float(coef.sum()))
     a_scale = max(1.0, float(np.abs(a).max()))
 
     if pr.p == 1:
         loss = float(pr.upper @ zeta)
         primal, dual = reg + loss, lin - reg
-        ysign, grad, upper = qp_form(pr, Kc)
+        upper = form.upper
         infeas = max(balance, float(np.max(-a, initial=0.0)), float(np.max(a - upper, initial=0.0))) / a_scale
-        # the result's b is the multiplier of y^T a = 0: G + b y is the Lagrangian gradient
-        kkt = natural_residual(a / a_scale, upper / a_scale, grad + result.b * ysign)
+        # the result's b is the multiplier of s^T a = 0: G + b s is the Lagrangian gradient
+        kkt = natural_residual(a / a_scale, upper / a_scale, form.gradient(Kc) + result.b * form.sign)
     else:
         Sz = pr.s_weighted() @ zeta
         loss = pr.C * float(zeta @ Sz)
         primal, dual = reg + loss, lin - reg - loss
-        mu = 2.0 * pr.C * Sz - a_sum
+        mu = 2.0 * pr.C * Sz - form.sample_sums(a)
         infeas = max(balance, float(np.max(-a, initial=0.0)), float(np.max(-mu, initial=0.0))) / a_scale
-        if pr.task == "svc":
-            slack = np.maximum(0.0, pr.y * f - 1.0)  # y f - 1 + xi with xi the optimal slack
-        else:
-            r = pr.y - f
-            slack = np.concatenate([pr.epsilon + zeta - r, pr.epsilon + zeta + r])
+        slack = form.margin_slack(f, zeta)
         kkt = max(float(np.max(np.abs(np.minimum(a / a_scale, slack)))),
                   float(np.max(np.abs(np.minimum(mu / a_scale, zeta)))), infeas)
 
@@ -194,6 +271,30 @@ def problem_from_sklearn(estimator, X, y, sample_weight=None) -> SVMProblem:
     +1 for ``classes_[1]`` and -1 for ``classes_[0]``, the sign of scikit-learn's ``dual_coef_``
     and ``decision_function``. ``sample_weight`` must be the one passed to ``fit``; zero weights
     are refused (LIBSVM keeps such samples with bound 0, an SVMProblem has positive bounds).
+
+    Parameters
+    ----------
+    estimator : sklearn.svm.SVC or sklearn.svm.SVR
+        The fitted model (a binary SVC, or an SVR) with a linear, rbf, poly or precomputed kernel.
+    X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+        The training inputs the model was fitted on (the Gram matrix for kernel='precomputed').
+    y : array-like of shape (n_samples,)
+        The training labels (SVC) or targets (SVR) the model was fitted on.
+    sample_weight : array-like of shape (n_samples,), optional
+        The sample weights passed to ``fit`` (None: ones).
+
+    Returns
+    -------
+    SVMProblem
+        The problem the model solved, with the same kernel, C, epsilon and per-sample bounds.
+
+    Raises
+    ------
+    TypeError
+        When ``estimator`` is not a fitted SVC or SVR, or its kernel cannot be represented.
+    ValueError
+        When the SVC has more than two classes, X or y do not match the fitted model, or a
+        sample's weight is not positive.
     """
     est = _libsvm_model(estimator)
     kernel = _model_kernel(est)
@@ -229,6 +330,27 @@ def result_from_sklearn(estimator, problem: SVMProblem) -> SVMResult:
     Anything else scikit-learn fits (NuSVC, NuSVR, OneClassSVM, LinearSVC, ...) is refused with a
     TypeError naming its class, and a multi-class SVC with a ValueError: certifying such a model
     as a C-SVC would certify a different problem.
+
+    Parameters
+    ----------
+    estimator : sklearn.svm.SVC or sklearn.svm.SVR
+        The fitted model (a binary SVC, or an SVR).
+    problem : SVMProblem
+        The problem the model solved (:func:`problem_from_sklearn`).
+
+    Returns
+    -------
+    SVMResult
+        The model's answer: coef from ``dual_coef_``, b = ``intercept_``, the dual variables a
+        (svr: LIBSVM's [alpha, alpha*]), n_iter and solver "libsvm".
+
+    Raises
+    ------
+    TypeError
+        When ``estimator`` is not a fitted SVC or SVR, its kernel cannot be represented, or
+        ``problem`` is not an SVMProblem.
+    ValueError
+        When the model is a multi-class SVC, or ``problem`` does not match the model.
     """
     est = _libsvm_model(estimator)
     if not isinstance(problem, SVMProblem):

@@ -1,4 +1,4 @@
-"""The `glopt` command: ``glopt validate`` certifies the solvers and reruns the papers' experiments.
+"""The ``glopt`` command: ``glopt validate`` certifies the solvers and reruns the papers' experiments.
 
 Exit status: 0 when every check passes, 1 when a check fails, 2 for a usage error (a bad flag, an
 output directory that cannot be written, an unreachable scheduler, a missing optional
@@ -87,6 +87,25 @@ def _sections(only: str | None):
 
 
 def validate(args) -> int:
+    """Run ``glopt validate`` from parsed command-line arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The arguments of the ``validate`` subcommand (``quick``, ``out``, ``seed``, ``n_jobs``,
+        ``only``, ``scheduler``, ``dask``, ``no_progress``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 when every check passes, 1 when a check fails.
+
+    Raises
+    ------
+    UsageError
+        When an argument is out of range, an optional dependency is missing, the report
+        directory cannot be written or the scheduler cannot be reached.
+    """
     sections = _sections(args.only)
     if not 0 <= args.seed < 2 ** 32:
         raise UsageError(f"glopt validate: error: --seed must be in [0, 2^32), got {args.seed}")
@@ -138,6 +157,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the ``glopt`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 success (or no subcommand: the help is printed), 1 a check failed,
+        2 a usage error (one line on stderr), 3 an internal error (the traceback is printed),
+        130 interrupted.
+    """
     parser = _parser()
     try:
         args = parser.parse_args(argv)

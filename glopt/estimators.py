@@ -13,7 +13,6 @@ quantity failed and what to change.
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,7 +23,7 @@ from sklearn.utils.multiclass import _ovr_decision_function, check_classificatio
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._checks import TOL_MIN, squared_norms
-from .certify import certify
+from .generalized import SOLVERS, solve_generalized
 from .kernels import Correlation, Kernel, RandomFeatureCorrelation, scale_gamma_s
 from .problem import SVMProblem
 
@@ -49,7 +48,7 @@ class _BaseGL(BaseEstimator):
         "rq_alpha": [Interval(Real, 0.0, None, closed="neither")],
         "p": [Options(Integral, {1, 2})],
         "eps": [Interval(Real, 0.0, None, closed="neither")],
-        "solver": [StrOptions({"mm", "paper"})],
+        "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, TOL_MIN, None, closed="left")],
         "mm_tol": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -63,6 +62,36 @@ class _BaseGL(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    def __init__(self, *, C, kernel, gamma, degree, coef0, s_kernel, gamma_s, matern_nu, rq_alpha, p,
+                 eps, solver, tol, mm_tol, max_iter, accelerate, cert_tol, cache_size, shrinking, n_jobs,
+                 s_approx, n_components, random_state, verbose):
+        # scikit-learn reads the parameters from each estimator's own signature; the values are
+        # stored here once for both, unchanged (validation happens in fit)
+        self.C = C
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.s_kernel = s_kernel
+        self.gamma_s = gamma_s
+        self.matern_nu = matern_nu
+        self.rq_alpha = rq_alpha
+        self.p = p
+        self.eps = eps
+        self.solver = solver
+        self.tol = tol
+        self.mm_tol = mm_tol
+        self.max_iter = max_iter
+        self.accelerate = accelerate
+        self.cert_tol = cert_tol
+        self.cache_size = cache_size
+        self.shrinking = shrinking
+        self.n_jobs = n_jobs
+        self.s_approx = s_approx
+        self.n_components = n_components
+        self.random_state = random_state
+        self.verbose = verbose
 
     def _check_params(self):
         """The rules scikit-learn's constraints cannot state (run after them, in fit)."""
@@ -118,42 +147,14 @@ class _BaseGL(BaseEstimator):
 
     def _solve(self, X, y, weights, y_mask):
         """Solve one binary (svc, y in +-1) or regression problem; returns (result, certificate)."""
-        from . import smo
-        from .mm import SMOInner, gl_weights, solve_mm
-
-        kernel = self._kernel_
-        problem = SVMProblem(X, y, kernel, self._task, C=self.C, weights=weights,
-                             epsilon=getattr(self, "epsilon", 0.1))
-        S = self._correlation(X, y_mask)
-        smo_opts = dict(cache_size=self.cache_size, shrinking=self.shrinking, n_jobs=self.n_jobs)
-        if self.p == 2:
-            from .quadratic import solve_quadratic
-
-            Sd = np.eye(len(y)) if S is None else S.dense()
-            problem = replace(problem, p=2, S=Sd)
-            result = solve_quadratic(problem, tol=min(self.tol, 1e-8))
-            return result, certify(result, problem)
-        if S is None:  # the standard loss: one weighted SVM
-            result = smo.solve(problem, tol=self.tol, **smo_opts)
-            return result, certify(result, problem)
-        if self.solver == "paper":
-            from .paper import solve_paper
-
-            result = solve_paper(problem, S, eps=self.eps, tol=self.tol)
-        else:
-            inner = SMOInner(tol=min(self.tol, 0.1 * self.eps), **smo_opts)
-            callback = None
-            if self.verbose:
-                def callback(step):
-                    print(f"[glopt] MM step: objective {step.objective:.10g}, weight change "
-                          f"{step.weight_change:.2e}, inner iterations {step.inner_iterations}"
-                          + ("" if step.taken else " (not taken: rose within the inner gap)"))
-            result = solve_mm(problem, S, inner, eps=self.eps, tol=self.mm_tol, max_iter=self.max_iter,
-                              callback=callback, cert_tol=self.cert_tol, accelerate=self.accelerate)
-            return result, result.extra["certificate"]
-        xi = problem.slack(problem.decision(result.coef, result.b))
-        final = replace(problem, weights=gl_weights(problem, S, xi, self.eps))
-        return result, certify(result, final)
+        problem = SVMProblem(X, y, self._kernel_, self._task, C=self.C, weights=weights,
+                             epsilon=getattr(self, "epsilon", 0.1), p=self.p)
+        result = solve_generalized(
+            problem, self._correlation(X, y_mask), solver=self.solver, eps=self.eps, tol=self.tol,
+            mm_tol=self.mm_tol, max_iter=self.max_iter, accelerate=self.accelerate, cert_tol=self.cert_tol,
+            smo_options=dict(cache_size=self.cache_size, shrinking=self.shrinking, n_jobs=self.n_jobs),
+            callback=_print_step if self.verbose else None)
+        return result, result.extra["certificate"]
 
     def _store(self, results, certificates, labels):
         """Fitted attributes of the solves, and the promise: certified, or a ConvergenceWarning."""
@@ -183,6 +184,12 @@ class _BaseGL(BaseEstimator):
         return self._kernel_(self.support_vectors_, self._validate_X(X))
 
 
+def _print_step(step) -> None:
+    print(f"[glopt] MM step: objective {step.objective:.10g}, weight change "
+          f"{step.weight_change:.2e}, inner iterations {step.inner_iterations}"
+          + ("" if step.taken else " (not taken: rose within the inner gap)"))
+
+
 def _single_record(objective):
     rec = np.zeros(1, dtype=[("objective", "f8"), ("true_objective", "f8"), ("inner_gap", "f8"), ("taken", "?")])
     rec[0] = (objective, objective, 0.0, True)
@@ -209,7 +216,15 @@ def _uncertified_message(est, res, cert, label) -> str:
             + ", ".join(advice) + ".")
 
 
-_PARAMS_DOC = """
+class GLSVC(ClassifierMixin, _BaseGL):
+    """Support-vector classifier with the generalized loss sum_ij S_ij xi_i^(p/2) xi_j^(p/2).
+
+    xi_i = max(0, 1 - y_i f(x_i)) are the hinge slacks and S a correlation matrix of the training
+    inputs (docs/mathematics.md §1). Multi-class problems are solved one-vs-one, as
+    scikit-learn's SVC: one binary problem per pair of classes, each with S computed on that
+    pair's samples; prediction by votes (ties to the lowest class index),
+    ``decision_function_shape`` as in SVC.
+
     Parameters
     ----------
     C : float > 0, default=1.0
@@ -242,6 +257,8 @@ _PARAMS_DOC = """
     eps : float > 0, default=1e-4
         Smoothing of the square roots of the p = 1 loss (margin units); the inner solver runs at
         tol <= 0.1 * eps.
+    class_mask : bool, default=False
+        Target-space separation: S_ij = 0 for samples of different classes.
     solver : {'mm', 'paper'}, default='mm'
         'paper' is the paper's single-loop scheme, kept for comparison only (not convergent).
     tol : float >= 1e-15, default=1e-5
@@ -277,12 +294,32 @@ _PARAMS_DOC = """
         Number of random features when s_approx='rff'.
     random_state : int, RandomState or None, default=None
         Seed of the random features (the only randomness).
+    decision_function_shape : {'ovr', 'ovo'}, default='ovr'
+        Shape of decision_function for more than two classes, as in scikit-learn's SVC.
     verbose : bool or int, default=False
         Print one line per MM step.
-"""
 
-
-_ATTRS_DOC = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    support_ : ndarray of int32, shape (n_SV,)
+        Indices of the support vectors in the training set, grouped by class (as in SVC).
+    support_vectors_ : ndarray of shape (n_SV, n_features)
+        The support vectors (empty for kernel='precomputed').
+    n_support_ : ndarray of int32, shape (n_classes,)
+        Number of support vectors of each class.
+    dual_coef_ : ndarray of shape (n_classes - 1, n_SV)
+        Coefficients of the support vectors in the decision functions, in LIBSVM's one-vs-one
+        layout (binary: decision_function > 0 predicts classes_[1]).
+    intercept_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
+        Bias of each pairwise decision function.
+    shape_fit_ : tuple of int
+        Shape of the training inputs.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
+        Names of the features seen in fit (only when X has string column names).
     n_iter_ : ndarray of shape (n_problems,)
         MM steps (or SMO iterations for s_kernel='I') per subproblem.
     objective_history_ : list of structured ndarray
@@ -299,25 +336,23 @@ _ATTRS_DOC = """
         ConvergenceWarning was raised for each False.
     gamma_s_ : float
         The gamma_s used (the 'scale' rule resolved on the training inputs).
-"""
 
+    See Also
+    --------
+    GLSVR : The regression counterpart.
+    sklearn.svm.SVC : The standard loss (s_kernel='I' solves the same problem).
 
-class GLSVC(ClassifierMixin, _BaseGL):
-    __doc__ = """Support-vector classifier with the generalized loss sum_ij S_ij xi_i^(p/2) xi_j^(p/2).
-
-    Multi-class problems are solved one-vs-one, as scikit-learn's SVC: one binary problem per pair
-    of classes, each with S computed on that pair's samples; prediction by votes (ties to the
-    lowest class index), ``decision_function_shape`` as in SVC.
-    """ + _PARAMS_DOC + """    class_mask : bool, default=False
-        Target-space separation: S_ij = 0 for samples of different classes.
-    decision_function_shape : {'ovr', 'ovo'}, default='ovr'
-        Shape of decision_function for more than two classes, as in SVC.
-
-    Attributes
-    ----------
-    classes_, support_, support_vectors_, n_support_, dual_coef_, intercept_ : as in SVC
-        (binary: decision_function > 0 predicts classes_[1]).
-    """ + _ATTRS_DOC
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from glopt import GLSVC
+    >>> X, y = make_classification(n_samples=100, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), GLSVC()).fit(X, y)
+    >>> bool(model[-1].certified_.all())
+    True
+    """
 
     _parameter_constraints: dict = {
         **_BaseGL._parameter_constraints,
@@ -325,41 +360,39 @@ class GLSVC(ClassifierMixin, _BaseGL):
         "decision_function_shape": [StrOptions({"ovr", "ovo"})],
     }
 
-    def __init__(self, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, s_kernel="G",
+    def __init__(self, *, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, s_kernel="G",
                  gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4, class_mask=False,
                  solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, accelerate=True, cert_tol=CERT_TOL,
-                 cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500, random_state=None,
-                 decision_function_shape="ovr", verbose=False):
-        self.C = C
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.s_kernel = s_kernel
-        self.gamma_s = gamma_s
-        self.matern_nu = matern_nu
-        self.rq_alpha = rq_alpha
-        self.p = p
-        self.eps = eps
+                 cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500,
+                 random_state=None, decision_function_shape="ovr", verbose=False):
+        super().__init__(C=C, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0,
+                         s_kernel=s_kernel, gamma_s=gamma_s, matern_nu=matern_nu, rq_alpha=rq_alpha,
+                         p=p, eps=eps, solver=solver, tol=tol, mm_tol=mm_tol, max_iter=max_iter,
+                         accelerate=accelerate, cert_tol=cert_tol, cache_size=cache_size,
+                         shrinking=shrinking, n_jobs=n_jobs, s_approx=s_approx,
+                         n_components=n_components, random_state=random_state, verbose=verbose)
         self.class_mask = class_mask
-        self.solver = solver
-        self.tol = tol
-        self.mm_tol = mm_tol
-        self.max_iter = max_iter
-        self.accelerate = accelerate
-        self.cert_tol = cert_tol
-        self.cache_size = cache_size
-        self.shrinking = shrinking
-        self.n_jobs = n_jobs
-        self.s_approx = s_approx
-        self.n_components = n_components
-        self.random_state = random_state
         self.decision_function_shape = decision_function_shape
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and labels y (any values, >= 2 classes)."""
+        """Fit the classifier: one certified problem per pair of classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs; the Gram matrix for kernel='precomputed'.
+        y : array-like of shape (n_samples,)
+            Class labels (any values, at least two classes).
+        sample_weight : array-like of shape (n_samples,), optional
+            Nonnegative per-sample weights (the dual bounds are C * sample_weight); samples of
+            weight 0 are left out.
+
+        Returns
+        -------
+        self : GLSVC
+            The fitted estimator.
+        """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, order="C")
         self._validate_X(X)
@@ -431,7 +464,19 @@ class GLSVC(ClassifierMixin, _BaseGL):
         return out
 
     def decision_function(self, X):
-        """Binary: (n,) with > 0 for classes_[1]. Multi-class: (n, k) for 'ovr', (n, k(k-1)/2) for 'ovo'."""
+        """Decision values of the samples in X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs; for kernel='precomputed' the kernel values against the training samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), (n_samples, n_classes) or (n_samples, n_pairs)
+            Binary: > 0 for classes_[1]. Multi-class: (n_samples, n_classes) for
+            decision_function_shape='ovr', (n_samples, n_classes (n_classes - 1) / 2) for 'ovo'.
+        """
         check_is_fitted(self)
         dec = self._pair_decisions(X)
         if self.classes_.size == 2:
@@ -441,8 +486,18 @@ class GLSVC(ClassifierMixin, _BaseGL):
         return dec
 
     def predict(self, X):
-        """Predicted class labels, shape (n_samples,): one-vs-one votes (binary: the sign of
-        decision_function)."""
+        """Predicted class labels: one-vs-one votes (binary: the sign of decision_function).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs; for kernel='precomputed' the kernel values against the training samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The predicted labels (values of ``classes_``).
+        """
         check_is_fitted(self)
         dec = self._pair_decisions(X)
         k = self.classes_.size
@@ -455,17 +510,133 @@ class GLSVC(ClassifierMixin, _BaseGL):
         return self.classes_[np.argmax(votes, axis=1)]
 
 
+# GLSVR's parameter entries repeat GLSVC's on purpose: each estimator's docstring (its help() and
+# its API page) is complete on its own, as scikit-learn's SVC and SVR are.
 class GLSVR(RegressorMixin, _BaseGL):
-    __doc__ = """Support-vector regression with the generalized loss on epsilon-insensitive slacks.
+    """Support-vector regression with the generalized loss on epsilon-insensitive slacks.
 
-    zeta_i = max(0, |y_i - f(x_i)| - epsilon); loss C * sum_ij S_ij zeta_i^(p/2) zeta_j^(p/2).
-    """ + _PARAMS_DOC + """    epsilon : float >= 0, default=0.1
+    ``zeta_i = max(0, |y_i - f(x_i)| - epsilon)``; the loss is C sum_ij S_ij zeta_i^(p/2) zeta_j^(p/2)
+    with S a correlation matrix of the training inputs (docs/mathematics.md §1).
+
+    Parameters
+    ----------
+    C : float > 0, default=1.0
+        Weight of the loss (per-sample C = C * sample_weight).
+    kernel : {'linear', 'rbf', 'poly', 'precomputed'}, default='rbf'
+        SVM kernel K of the decision function.
+    gamma : float > 0 or {'scale', 'auto'}, default='scale'
+        Kernel coefficient, as in scikit-learn's SVC ('scale': 1 / (n_features * X.var())).
+    degree : int >= 1, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=0.0
+        Constant term of the polynomial kernel.
+    epsilon : float >= 0, default=0.1
         Width of the insensitive tube.
+    s_kernel : {'G', 'Q', 'M', 'I'}, default='G'
+        Correlation kernel of the loss: Gaussian, rational quadratic, Matern, identity
+        (identity = the standard SVM loss).
+    gamma_s : float > 0 or 'scale', default='scale'
+        Inverse squared length scale of S. 'scale' (:func:`glopt.kernels.scale_gamma_s`) is the
+        gamma_s at which S's mean row sum over each sample's distinct neighbours is 1 (row sums
+        about 2 with the diagonal), computed on the training inputs: with all slacks zero the MM
+        weights are C times the row sums of S, so this keeps the loss between the standard SVM
+        (row sums 1, large gamma_s) and a near-hard-margin SVM (row sums in the tens or more,
+        small gamma_s) at any n. Grid over multiples of the 'scale' value (``gamma_s_``).
+    matern_nu : {0.5, 1.5, 2.5}, default=1.5
+        Order of the Matern kernel (s_kernel='M').
+    rq_alpha : float > 0, default=1.0
+        Shape of the rational quadratic kernel (s_kernel='Q').
+    p : {1, 2}, default=1
+        Order of the loss: 1 is the loss of arXiv 2601.21331 (non-convex, solved by MM), 2 the
+        convex generalized quadratic loss xi^T S xi (solved exactly, :mod:`glopt.quadratic`).
+    eps : float > 0, default=1e-4
+        Smoothing of the square roots of the p = 1 loss (margin units); the inner solver runs at
+        tol <= 0.1 * eps.
+    solver : {'mm', 'paper'}, default='mm'
+        'paper' is the paper's single-loop scheme, kept for comparison only (not convergent).
+    tol : float >= 1e-15, default=1e-5
+        Stopping tolerance of the SVM solver (SMO: maximal KKT violation); for p = 1 and S != I
+        the inner tolerance is min(tol, 0.1 * eps), tightened by MM where its steps need it.
+    mm_tol : float > 0, default=1e-6
+        MM stops when the relative objective decrease is below mm_tol and the final certificate
+        meets cert_tol (or the inner accuracy allows no further progress).
+    max_iter : int >= 1, default=100
+        Maximal number of MM steps.
+    accelerate : bool, default=True
+        Extrapolated MM: each step's majorizer touches the loss at x + beta (x - x_prev)
+        (Nesterov's sequence of beta, restarted whenever that point is not lower than x): every
+        taken step still decreases the loss, and large problems need several times fewer steps
+        to a certified answer (benchmarks/bench_glsvc.py). False: plain MM (majorizer at the
+        current iterate), which may end at another stationary point.
+    cert_tol : float > 0, default=1e-3
+        The promise of a fit: every subproblem's certificate (KKT residual, infeasibility and
+        relative duality gap) is <= cert_tol, recorded in ``certified_``; a ConvergenceWarning
+        names each subproblem that does not meet it.
+    cache_size : float > 0, default=200
+        Kernel cache of the SMO in MB.
+    shrinking : bool, default=True
+        LIBSVM's shrinking heuristic in the SMO.
+    n_jobs : int or None, default=None
+        OpenMP threads for kernel columns and S products (None: all; capped at the CPUs).
+    s_approx : {None, 'rff'}, default=None
+        'rff': approximate S by random Fourier features (memory O(n * n_components)). Each entry
+        of S is then off by about sqrt(2 / n_components): a good approximation of a wide S (small
+        gamma_s, entries near 1), a poor one of a narrow S such as the 'scale' default, whose
+        off-diagonal entries are mostly far smaller than that error.
+    n_components : int >= 1, default=500
+        Number of random features when s_approx='rff'.
+    random_state : int, RandomState or None, default=None
+        Seed of the random features (the only randomness).
+    verbose : bool or int, default=False
+        Print one line per MM step.
 
     Attributes
     ----------
-    support_, support_vectors_, dual_coef_ (1, n_SV), intercept_ (1,) : as in SVR.
-    """ + _ATTRS_DOC
+    support_ : ndarray of int32, shape (n_SV,)
+        Indices of the support vectors in the training set.
+    support_vectors_ : ndarray of shape (n_SV, n_features)
+        The support vectors (empty for kernel='precomputed').
+    dual_coef_ : ndarray of shape (1, n_SV)
+        Coefficients of the support vectors in the decision function.
+    intercept_ : ndarray of shape (1,)
+        Bias of the decision function.
+    shape_fit_ : tuple of int
+        Shape of the training inputs.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape ``(n_features_in_,)``
+        Names of the features seen in fit (only when X has string column names).
+    n_iter_ : ndarray of shape (n_problems,)
+        MM steps (or SMO iterations for s_kernel='I') per subproblem.
+    objective_history_ : list of structured ndarray
+        Per subproblem, every MM step: fields ``objective`` (the smoothed objective J_eps),
+        ``true_objective`` (J), ``inner_gap`` and ``taken``; ``h["objective"][h["taken"]]`` is the
+        decreasing path that ends at the returned model (a step not taken rose within its inner
+        duality gap and was discarded).
+    certificate_ : list of glopt.certify.Certificate
+        Per subproblem: for p = 1 the certificate of the last weighted SVM with the weights
+        recomputed at the final slacks (``kkt_violation`` is the stationarity residual of the
+        generalized-loss problem); for p = 2 and s_kernel='I' the optimality certificate.
+    certified_ : ndarray of bool, shape (n_problems,)
+        Whether each certificate meets cert_tol (``certificate_[k].ok(cert_tol)``); a
+        ConvergenceWarning was raised for each False.
+    gamma_s_ : float
+        The gamma_s used (the 'scale' rule resolved on the training inputs).
+
+    See Also
+    --------
+    GLSVC : The classification counterpart.
+    sklearn.svm.SVR : The standard loss (s_kernel='I' solves the same problem).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt import GLSVR
+    >>> X = np.linspace(0.0, 3.0, 60)[:, None]
+    >>> model = GLSVR(C=10.0).fit(X, np.sin(X).ravel())
+    >>> bool(model.certified_.all())
+    True
+    """
 
     _task = "svr"
 
@@ -474,40 +645,38 @@ class GLSVR(RegressorMixin, _BaseGL):
         "epsilon": [Interval(Real, 0.0, None, closed="left")],
     }
 
-    def __init__(self, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, epsilon=0.1,
+    def __init__(self, *, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, epsilon=0.1,
                  s_kernel="G", gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4,
                  solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, accelerate=True, cert_tol=CERT_TOL,
-                 cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500, random_state=None,
-                 verbose=False):
-        self.C = C
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
+                 cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500,
+                 random_state=None, verbose=False):
+        super().__init__(C=C, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0,
+                         s_kernel=s_kernel, gamma_s=gamma_s, matern_nu=matern_nu, rq_alpha=rq_alpha,
+                         p=p, eps=eps, solver=solver, tol=tol, mm_tol=mm_tol, max_iter=max_iter,
+                         accelerate=accelerate, cert_tol=cert_tol, cache_size=cache_size,
+                         shrinking=shrinking, n_jobs=n_jobs, s_approx=s_approx,
+                         n_components=n_components, random_state=random_state, verbose=verbose)
         self.epsilon = epsilon
-        self.s_kernel = s_kernel
-        self.gamma_s = gamma_s
-        self.matern_nu = matern_nu
-        self.rq_alpha = rq_alpha
-        self.p = p
-        self.eps = eps
-        self.solver = solver
-        self.tol = tol
-        self.mm_tol = mm_tol
-        self.max_iter = max_iter
-        self.accelerate = accelerate
-        self.cert_tol = cert_tol
-        self.cache_size = cache_size
-        self.shrinking = shrinking
-        self.n_jobs = n_jobs
-        self.s_approx = s_approx
-        self.n_components = n_components
-        self.random_state = random_state
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and real targets y (n_samples,)."""
+        """Fit the regressor: one certified problem.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs; the Gram matrix for kernel='precomputed'.
+        y : array-like of shape (n_samples,)
+            Real targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Nonnegative per-sample weights (the dual bounds are C * sample_weight); samples of
+            weight 0 are left out.
+
+        Returns
+        -------
+        self : GLSVR
+            The fitted estimator.
+        """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", y_numeric=True)
         self._validate_X(X)
@@ -530,6 +699,17 @@ class GLSVR(RegressorMixin, _BaseGL):
         return self
 
     def predict(self, X):
-        """Predicted targets f(x) = sum_j dual_coef_j K(sv_j, x) + intercept_, shape (n_samples,)."""
+        """Predicted targets ``f(x) = sum_j dual_coef_j K(sv_j, x) + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs; for kernel='precomputed' the kernel values against the training samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The predicted targets.
+        """
         check_is_fitted(self)
         return self._kernel_rows(X) @ self.dual_coef_[0] + self.intercept_[0]

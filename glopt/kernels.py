@@ -27,7 +27,7 @@ MATERN_NU = (0.5, 1.5, 2.5)
 BLOCK_BYTES = 64 << 20
 
 #: Correlation.rows_product takes rows outside the product's columns from a dense block of S up
-#: to this many entries
+#: to this many entries.
 ROWS_BLOCK_ENTRIES = 1 << 22
 
 
@@ -38,10 +38,39 @@ def _rows_per_block(n_cols: int, max_bytes: int) -> int:
 def squared_distances(X, Z=None, xp=np):
     """Pairwise squared Euclidean distances ``||x_i - z_j||^2`` (numpy arrays or torch tensors).
 
-    Computed as |x|^2 + |z|^2 - 2 x.z, whose rounding error is below (2d + 2) u (|x|^2 + |z|^2)
-    (d features, u the unit roundoff): values within that bound cannot be told from 0 and are set
-    to 0, so a point's distance to itself is exactly 0 and the RBF and correlation kernels give
-    exactly 1 there. The SMO's and the S products' compiled kernels use the same rule.
+    Computed as ``|x|^2 + |z|^2 - 2 x.z``, whose rounding error is below
+    ``(2d + 2) u (|x|^2 + |z|^2)`` (d features, u the unit roundoff): values within that bound
+    cannot be told from 0 and are set to 0, so a point's distance to itself is exactly 0 and the
+    RBF and correlation kernels give exactly 1 there. The SMO's and the S products' compiled
+    kernels use the same rule.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Row points (a float tensor when ``xp`` is torch).
+    Z : array_like of shape (m, d), optional
+        Column points; default ``X``.
+    xp : module, default numpy
+        Array namespace: ``numpy`` (inputs validated and converted) or ``torch``.
+
+    Returns
+    -------
+    ndarray or Tensor of shape (n, m)
+        ``D[i, j] = ||x_i - z_j||^2``, nonnegative.
+
+    Raises
+    ------
+    ValueError
+        When ``X`` and ``Z`` have different numbers of features, or (numpy) when an input is not
+        a finite 2-D array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.kernels import squared_distances
+    >>> squared_distances(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    array([[ 0., 25.],
+           [25.,  0.]])
     """
     if xp is np:
         X = as_float_array(X, "X", ndim=2)
@@ -93,8 +122,33 @@ def _fused_product(X, sq, cols, V, kind: int, gamma: float, alpha: float = 1.0, 
 class Kernel:
     """An SVM kernel ``K(x, z)``: ``linear``, ``rbf``, ``poly`` or ``precomputed``.
 
-    ``rbf``: exp(-gamma ||x - z||^2); ``poly``: (gamma <x, z> + coef0)^degree;
+    ``rbf``: ``exp(-gamma ||x - z||^2)``; ``poly``: ``(gamma <x, z> + coef0)^degree``;
     ``precomputed``: the "data" passed in is the Gram matrix itself, indexed by sample.
+    Calling the kernel, ``kernel(X, Z)``, gives the Gram block ``K(Z, X)``.
+
+    Parameters
+    ----------
+    name : {"rbf", "linear", "poly", "precomputed"}, default "rbf"
+        The kernel.
+    gamma : float > 0, default 1.0
+        Scale of ``rbf`` and ``poly``.
+    degree : int >= 1, default 3
+        Degree of ``poly``.
+    coef0 : float, default 0.0
+        Offset of ``poly``.
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is unknown or a parameter is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.kernels import Kernel
+    >>> Kernel("linear")(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    array([[5., 2.],
+           [2., 1.]])
     """
 
     def __init__(self, name: str = "rbf", gamma: float = 1.0, degree: int = 3, coef0: float = 0.0):
@@ -107,11 +161,28 @@ class Kernel:
         return f"Kernel({self.name!r}, gamma={self.gamma:g}, degree={self.degree}, coef0={self.coef0:g})"
 
     def check_data(self, X, name: str = "X") -> np.ndarray:
-        """X as a finite 2-D float array whose kernel values are finite.
+        """Validate data for this kernel: a finite 2-D float array whose kernel values are finite.
 
         Refuses inputs whose squared norms overflow and polynomial kernels whose largest possible
-        value, (gamma max |x|^2 + |coef0|)^degree, overflows: every kernel value, gradient and
+        value, ``(gamma max |x|^2 + |coef0|)^degree``, overflows: every kernel value, gradient and
         objective would be NaN or infinite.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Data (for ``precomputed``: the Gram matrix).
+        name : str, default "X"
+            Name of the argument in error messages.
+
+        Returns
+        -------
+        ndarray of shape (n, d)
+            ``X`` as a float array.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` is not a finite 2-D array or its kernel values overflow.
         """
         X = as_float_array(X, name, ndim=2)
         if self.name == "precomputed":
@@ -151,6 +222,18 @@ class Kernel:
         """Gram block ``K[i, j] = K(z_i, x_j)`` with rows from Z (default X) and columns from X.
 
         For ``precomputed``, X is the full Gram matrix and Z (if given) an index array of rows.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Column points (for ``precomputed``: the (n, n) Gram matrix).
+        Z : array_like of shape (m, d), optional
+            Row points (for ``precomputed``: integer row indices); default ``X``.
+
+        Returns
+        -------
+        ndarray of shape (m, n)
+            The Gram block.
         """
         X = self.check_data(X)
         return self._gram(X, self._rows(X, Z))
@@ -167,7 +250,18 @@ class Kernel:
         return (self.gamma * (Zr @ X.T) + self.coef0) ** self.degree
 
     def diag(self, X) -> np.ndarray:
-        """``K(x_i, x_i)`` for every sample."""
+        """Diagonal of the Gram matrix, ``K(x_i, x_i)`` for every sample.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Data (for ``precomputed``: the (n, n) Gram matrix).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The kernel values ``K(x_i, x_i)``.
+        """
         X = self.check_data(X)
         if self.name == "precomputed":
             return np.ascontiguousarray(np.diag(X))
@@ -177,9 +271,31 @@ class Kernel:
         return sq if self.name == "linear" else (self.gamma * sq + self.coef0) ** self.degree
 
     def matvec(self, X, v, Z=None, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
-        """``K(Z, X) @ v`` in row blocks of Z (default Z = X), only columns where v != 0 used.
+        """Kernel product ``K(Z, X) @ v`` in row blocks of Z, over the columns where v is nonzero.
 
-        ``v`` has one entry (or row) per sample of X.
+        No block larger than ``max_bytes`` is stored; with the RBF kernel and ``Z = X`` the product
+        is computed by a fused OpenMP kernel that stores no block at all.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Column points (for ``precomputed``: the (n, n) Gram matrix).
+        v : array_like of shape (n,) or (n, k)
+            One entry (or row) per sample of ``X``.
+        Z : array_like of shape (m, d), optional
+            Row points (for ``precomputed``: integer row indices); default ``X``.
+        max_bytes : int, default ``BLOCK_BYTES``
+            Memory budget of one row block of K.
+
+        Returns
+        -------
+        ndarray of shape (m,) or (m, k)
+            The product.
+
+        Raises
+        ------
+        ValueError
+            When ``v`` does not have one entry (or row) per sample of ``X``.
         """
         X = self.check_data(X)
         Z = self._rows(X, Z)
@@ -224,13 +340,33 @@ PSD_CHECK_SIZE = 2000
 
 
 def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
-    """X as a finite 2-D float array with finite kernel values (:meth:`Kernel.check_data`).
+    """Validate the data of an SVM problem for its kernel (:meth:`Kernel.check_data`).
 
     A precomputed Gram matrix must be square, symmetric and positive semi-definite (an SVM with an
     indefinite kernel is not a convex problem, and its answers cannot be certified). PSD is checked
-    by a Cholesky factorization of K + tau I, tau = 1e-10 max(1, max K_ii) n, on the whole matrix
-    or, above ``PSD_CHECK_SIZE`` samples, on a seeded random principal submatrix of that size
-    (a principal submatrix of a PSD matrix is PSD: a necessary condition).
+    by a Cholesky factorization of ``K + tau I``, ``tau = 1e-10 max(1, max K_ii) n``, on the whole
+    matrix or, above ``PSD_CHECK_SIZE`` samples, on a seeded random principal submatrix of that
+    size (a principal submatrix of a PSD matrix is PSD: a necessary condition).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Data (for ``precomputed``: the (n, n) Gram matrix).
+    kernel : Kernel
+        The SVM kernel.
+    name : str, default "X"
+        Name of the argument in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n, d)
+        ``X`` as a finite float array.
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is not finite, its kernel values overflow, or a precomputed Gram matrix is not
+        square, symmetric and positive semi-definite.
     """
     X = kernel.check_data(X, name)
     if kernel.name != "precomputed":
@@ -260,13 +396,39 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
 # Correlation kernels S
 # --------------------------------------------------------------------------------------
 def s_from_sqdist(d2, s_kernel: str, gamma_s: float, nu: float = 1.5, alpha: float = 1.0, xp=np):
-    """S entries from squared distances ``d2`` (numpy array or torch tensor, namespace ``xp``).
+    """Correlation-kernel entries S from squared distances (numpy arrays or torch tensors).
 
-    - ``G``: exp(-gamma_s d^2)
-    - ``Q``: (1 + gamma_s d^2 / alpha)^(-alpha), the rational quadratic with length scale
-      l = 1 / sqrt(2 gamma_s) (so it tends to G as alpha grows)
-    - ``M``: Matern of order nu with the same length scale, r = d / l = sqrt(2 gamma_s) d:
-      nu=1/2: exp(-r); nu=3/2: (1 + sqrt3 r) exp(-sqrt3 r); nu=5/2: (1 + sqrt5 r + 5r^2/3) exp(-sqrt5 r)
+    - ``G``: ``exp(-gamma_s d^2)``;
+    - ``Q``: ``(1 + gamma_s d^2 / alpha)^(-alpha)``, the rational quadratic with length scale
+      ``l = 1 / sqrt(2 gamma_s)`` (so it tends to G as alpha grows);
+    - ``M``: Matern of order nu with the same length scale, ``r = d / l = sqrt(2 gamma_s) d``:
+      nu = 1/2: ``exp(-r)``; nu = 3/2: ``(1 + sqrt3 r) exp(-sqrt3 r)``;
+      nu = 5/2: ``(1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r)``.
+
+    Parameters
+    ----------
+    d2 : ndarray or Tensor
+        Squared distances, any shape.
+    s_kernel : {"G", "Q", "M"}
+        The correlation kernel.
+    gamma_s : float > 0
+        Inverse squared length scale.
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order (``M`` only).
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape (``Q`` only).
+    xp : module, default numpy
+        Array namespace of ``d2``: ``numpy`` or ``torch``.
+
+    Returns
+    -------
+    ndarray or Tensor
+        The entries, of the shape of ``d2``, in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        When ``s_kernel`` has no distance form (``I``, or an unknown name).
     """
     if s_kernel == "G":
         return xp.exp(-gamma_s * d2)
@@ -286,7 +448,29 @@ def s_from_sqdist(d2, s_kernel: str, gamma_s: float, nu: float = 1.5, alpha: flo
 
 
 def check_s_params(s_kernel: str, gamma_s, nu: float = 1.5, alpha: float = 1.0) -> float:
-    """Validate the correlation-kernel parameters; returns gamma_s as float (1.0 for ``I``)."""
+    """Validate the correlation-kernel parameters.
+
+    Parameters
+    ----------
+    s_kernel : {"G", "Q", "M", "I"}
+        The correlation kernel.
+    gamma_s : float > 0
+        Inverse squared length scale (ignored for ``I``).
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order (checked for ``M``).
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape (checked for ``Q``).
+
+    Returns
+    -------
+    float
+        ``gamma_s`` as a float (1.0 for ``I``).
+
+    Raises
+    ------
+    ValueError
+        When a parameter is unknown or out of range.
+    """
     choice(s_kernel, "s_kernel", S_KERNELS)
     if s_kernel == "M":
         choice(nu, "nu", MATERN_NU)
@@ -306,21 +490,38 @@ class Correlation:
 
     Parameters
     ----------
-    X : array of shape (n, d)
+    X : array_like of shape (n, d)
         Inputs the correlation is computed on.
-    s_kernel : {"G", "Q", "M", "I"}
-    gamma_s : float > 0
+    s_kernel : {"G", "Q", "M", "I"}, default "G"
+        The correlation kernel (:func:`s_from_sqdist`; ``I`` is the identity).
+    gamma_s : float > 0, default 1.0
         Inverse squared length scale (ignored for ``I``).
-    y : array of shape (n,), optional
+    y : array_like of shape (n,), optional
         Class labels: when given, S_ij = 0 wherever y_i != y_j (target-space separation).
-    nu : {0.5, 1.5, 2.5}
+    nu : {0.5, 1.5, 2.5}, default 1.5
         Matern order.
-    alpha : float > 0
+    alpha : float > 0, default 1.0
         Rational-quadratic shape.
-    max_bytes : int
+    max_bytes : int, default ``BLOCK_BYTES``
         Memory budget of one row block (of :meth:`block` / :meth:`dense`).
-    n_jobs : int or None
+    n_jobs : int or None, default None
         OpenMP threads of the products (None: all, -k: all but k-1).
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(n, n)``.
+    n_threads : int
+        OpenMP threads the products use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.kernels import Correlation
+    >>> X = np.random.default_rng(0).normal(size=(5, 2))
+    >>> S = Correlation(X, "G", gamma_s=0.5)
+    >>> np.allclose(S @ np.ones(5), S.dense().sum(1))
+    True
     """
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
@@ -342,7 +543,24 @@ class Correlation:
         self.n_threads = resolve_n_jobs(n_jobs, openmp_max_threads())
 
     def block(self, rows) -> np.ndarray:
-        """Rows ``rows`` (a slice or index array) of S, all columns."""
+        """Dense rows of S, all columns.
+
+        Parameters
+        ----------
+        rows : slice, array_like of int or array_like of bool
+            The rows: a slice, integer indices (negative ones count from the end) or a boolean
+            mask of shape (n,).
+
+        Returns
+        -------
+        ndarray of shape (len(rows), n)
+            ``S[rows, :]``.
+
+        Raises
+        ------
+        ValueError
+            When ``rows`` is not a slice, a mask of shape (n,) or integer indices in range.
+        """
         idx = _row_indices(rows, self.shape[0])
         if self.s_kernel == "I":
             out = np.zeros((idx.size, self.shape[1]))
@@ -356,7 +574,13 @@ class Correlation:
         return out
 
     def dense(self) -> np.ndarray:
-        """The full n x n matrix (for small problems and tests)."""
+        """The full matrix, for small problems and tests.
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+            S.
+        """
         return self.block(slice(None))
 
     def __matmul__(self, v) -> np.ndarray:
@@ -369,11 +593,24 @@ class Correlation:
         return self._product_on(np.arange(self.shape[0]), V).reshape(v.shape)
 
     def rows_product(self, rows, V) -> np.ndarray:
-        """``(S @ V)[rows]``, computing S only between ``rows`` and the nonzero rows of V.
+        """Rows of the product, ``(S @ V)[rows]``, computing S only where it is needed.
 
-        When the nonzero rows of V lie among ``rows`` (MM's products: the positive-slack samples
-        and the support vectors) the fused product runs on those samples alone; a few rows
-        against other columns are taken from :meth:`block`.
+        S is evaluated between ``rows`` and the nonzero rows of V only. When the nonzero rows of V
+        lie among ``rows`` (MM's products: the positive-slack samples and the support vectors)
+        the fused product runs on those samples alone; a few rows against other columns are taken
+        from :meth:`block`.
+
+        Parameters
+        ----------
+        rows : slice, array_like of int or array_like of bool
+            The rows of the product (as in :meth:`block`).
+        V : array_like of shape (n,) or (n, k)
+            Right operand, one entry (or row) per sample.
+
+        Returns
+        -------
+        ndarray of shape (len(rows), k)
+            ``(S @ V)[rows]``, with k = 1 for a vector ``V``.
         """
         n = self.shape[0]
         rows = _row_indices(rows, n)
@@ -406,9 +643,23 @@ class Correlation:
         return out
 
     def row_sums(self) -> np.ndarray:
+        """Row sums of S, ``S @ 1``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The row sums (at least 1: the unit diagonal is included).
+        """
         return self @ np.ones(self.shape[0])
 
     def diagonal(self) -> np.ndarray:
+        """Diagonal of S (all ones).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Ones.
+        """
         return np.ones(self.shape[0])
 
 
@@ -438,7 +689,23 @@ def _operand(v, shape) -> np.ndarray:
 
 
 def random_generator(random_state) -> np.random.Generator:
-    """A numpy Generator from None, an int, a SeedSequence, a Generator or a RandomState."""
+    """Turn a random state into a numpy Generator.
+
+    Parameters
+    ----------
+    random_state : None, int >= 0, SeedSequence, Generator or RandomState
+        The seed: None draws fresh entropy; a RandomState seeds a new Generator from one draw.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A Generator (``random_state`` itself when it is one).
+
+    Raises
+    ------
+    ValueError
+        When ``random_state`` is none of these (a negative int, a bool, a float).
+    """
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2 ** 31 - 1))
     if random_state is None or isinstance(random_state, (np.random.Generator, np.random.SeedSequence)) or (
@@ -451,11 +718,39 @@ def random_generator(random_state) -> np.random.Generator:
 
 def spectral_frequencies(s_kernel: str, gamma_s: float, n_features: int, n_components: int, rng,
                          nu: float = 1.5, alpha: float = 1.0) -> np.ndarray:
-    """Frequencies W (d, R) whose cos features reproduce S in expectation (Bochner).
+    """Draw random Fourier frequencies whose cosine features reproduce S in expectation.
 
-    ``G``: W ~ N(0, 2 gamma_s I). ``M``: a multivariate Student t with 2 nu degrees of freedom and
-    scale sqrt(2 gamma_s) (the Matern spectral density). ``Q``: a Gamma(alpha, rate alpha/gamma_s)
-    scale mixture of Gaussians (E exp(-tau d^2) = (1 + gamma_s d^2 / alpha)^-alpha).
+    By Bochner's theorem: ``G``: W ~ N(0, 2 gamma_s I). ``M``: a multivariate Student t with
+    2 nu degrees of freedom and scale sqrt(2 gamma_s) (the Matern spectral density). ``Q``: a
+    Gamma(alpha, rate alpha / gamma_s) scale mixture of Gaussians
+    (``E exp(-tau d^2) = (1 + gamma_s d^2 / alpha)^-alpha``).
+
+    Parameters
+    ----------
+    s_kernel : {"G", "Q", "M"}
+        The correlation kernel.
+    gamma_s : float > 0
+        Inverse squared length scale.
+    n_features : int
+        Input dimension d.
+    n_components : int
+        Number of frequencies R.
+    rng : numpy.random.Generator
+        Source of randomness.
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order (``M`` only).
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape (``Q`` only).
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_components)
+        The frequencies W, one per column.
+
+    Raises
+    ------
+    ValueError
+        When ``s_kernel`` has no random-feature form.
     """
     g = rng.standard_normal((n_features, n_components))
     if s_kernel == "G":
@@ -470,11 +765,43 @@ def spectral_frequencies(s_kernel: str, gamma_s: float, n_features: int, n_compo
 
 
 class RandomFeatureCorrelation:
-    """S ~ Z Z^T with random Fourier features Z (n, R): ``S @ v`` costs O(n R), memory O(n R).
+    """The correlation matrix approximated by random Fourier features, ``S ~ Z Z^T``.
 
-    z(x) = sqrt(2 / R) cos(W^T x + phase), W from :func:`spectral_frequencies`, phase ~ U(0, 2 pi).
-    The class mask is exact: Z is split into one column block per class. Same interface as
-    :class:`Correlation` (``shape``, ``@``, ``row_sums``, ``dense``).
+    ``Z`` has shape (n, R): ``S @ v`` costs O(n R) time and memory.
+    ``z(x) = sqrt(2 / R) cos(W^T x + phase)``, W from :func:`spectral_frequencies`,
+    phase ~ U(0, 2 pi). The class mask is exact: Z is split into one column block per class.
+    Same interface as :class:`Correlation` (``shape``, ``@``, ``row_sums``, ``dense``).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Inputs the correlation is computed on.
+    s_kernel : {"G", "Q", "M"}, default "G"
+        The correlation kernel (``I`` has no random-feature form).
+    gamma_s : float > 0, default 1.0
+        Inverse squared length scale.
+    y : array_like of shape (n,), optional
+        Class labels: when given, S_ij = 0 wherever y_i != y_j.
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order.
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape.
+    n_components : int >= 1, default 500
+        Number of random features R.
+    random_state : None, int, Generator or RandomState, optional
+        Seed of the frequencies and phases (:func:`random_generator`).
+
+    Attributes
+    ----------
+    Z : ndarray of shape (n, R) or (n, R * n_classes)
+        The features (one column block per class under the class mask).
+    shape : tuple of int
+        ``(n, n)``.
+
+    Raises
+    ------
+    ValueError
+        When ``s_kernel`` is ``I`` or a parameter is out of range.
     """
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
@@ -501,20 +828,83 @@ class RandomFeatureCorrelation:
         return self.Z @ (self.Z.T @ v)
 
     def row_sums(self) -> np.ndarray:
+        """Row sums of the approximation, ``Z Z^T 1``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The row sums.
+        """
         return self @ np.ones(self.shape[0])
 
     def dense(self) -> np.ndarray:
+        """The approximation as a dense matrix.
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+            ``Z Z^T``.
+        """
         return self.Z @ self.Z.T
 
 
 def correlation_matrix(X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
                        alpha: float = 1.0) -> np.ndarray:
-    """Dense pattern-correlation matrix S (see :class:`Correlation`)."""
+    """Dense pattern-correlation matrix S (see :class:`Correlation`).
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Inputs.
+    s_kernel : {"G", "Q", "M", "I"}, default "G"
+        The correlation kernel.
+    gamma_s : float > 0, default 1.0
+        Inverse squared length scale (ignored for ``I``).
+    y : array_like of shape (n,), optional
+        Class labels: when given, S_ij = 0 wherever y_i != y_j.
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order.
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape.
+
+    Returns
+    -------
+    ndarray of shape (n, n)
+        S: symmetric, positive semi-definite, unit diagonal, entries in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.kernels import correlation_matrix
+    >>> correlation_matrix(np.array([[0.0], [1.0]]), "G", gamma_s=1.0).round(4)
+    array([[1.    , 0.3679],
+           [0.3679, 1.    ]])
+    """
     return Correlation(X, s_kernel, gamma_s, y=y, nu=nu, alpha=alpha).dense()
 
 
 def median_sq_distance(X, max_samples: int = 2000, seed: int = 0) -> float:
-    """Median pairwise squared distance (on a seeded subsample), for ``gamma_s='scale'``."""
+    """Median pairwise squared distance, on a seeded subsample of the rows.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Inputs.
+    max_samples : int >= 2, default 2000
+        Rows used at most (a seeded random subset above that).
+    seed : int, default 0
+        Seed of the subsample.
+
+    Returns
+    -------
+    float
+        The median of ``||x_i - x_j||^2`` over the pairs i < j, positive.
+
+    Raises
+    ------
+    ValueError
+        When ``X`` has no two distinct samples.
+    """
     X = as_float_array(X, "X", ndim=2)
     max_samples = positive_int(max_samples, "max_samples", low=2)
     if X.shape[0] > max_samples:
@@ -532,12 +922,12 @@ SCALE_ROW_SUM = 1.0
 
 def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: float = 1.5,
                   alpha: float = 1.0, max_samples: int = 1000, seed: int = 0) -> float:
-    """The gamma_s at which S's mean off-diagonal row sum over distinct neighbours is ``target``.
+    """Find the gamma_s at which the mean row sum of S over distinct neighbours is ``target``.
 
     With all slacks zero the MM weights of the p = 1 loss are C times the row sums of S, so the
     row sums decide what the loss does: about 1 is the standard SVM, tens or more make every MM
     step a near-hard-margin SVM. A rule relative to distances alone (1 / median d^2) lets the row
-    sums grow in proportion to n; this rule fixes them at every n:
+    sums grow in proportion to n; this rule fixes them at every n::
 
         (1 / n) sum_i sum_{j != i, x_j != x_i} S_ij(gamma_s) = target,
 
@@ -546,6 +936,33 @@ def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: 
     1e-3 relative. Exact duplicates (S_ij = 1 at any gamma_s) are left out: no gamma_s can change
     them. When even gamma_s -> 0 (S all ones) gives row sums below ``target`` (n tiny), it returns
     1 / median squared distance.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Inputs.
+    s_kernel : {"G", "Q", "M", "I"}, default "G"
+        The correlation kernel.
+    target : float > 0, default ``SCALE_ROW_SUM``
+        The mean row sum to reach.
+    nu : {0.5, 1.5, 2.5}, default 1.5
+        Matern order.
+    alpha : float > 0, default 1.0
+        Rational-quadratic shape.
+    max_samples : int >= 2, default 1000
+        Rows of the seeded sample the row sums are estimated on.
+    seed : int, default 0
+        Seed of that sample.
+
+    Returns
+    -------
+    float
+        gamma_s (1.0 for ``I``, or when ``X`` has no two distinct samples).
+
+    Raises
+    ------
+    ValueError
+        When a parameter is out of range.
     """
     X = as_float_array(X, "X", ndim=2)
     check_s_params(s_kernel, 1.0, nu, alpha)
@@ -579,10 +996,30 @@ def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: 
 
 
 def check_correlation_matrix(S, n: int | None = None, name: str = "S", psd_tol: float = 1e-8) -> np.ndarray:
-    """A user-supplied S: square, matching n, finite, symmetric and positive semi-definite.
+    """Validate a user-supplied S: square, matching n, finite, symmetric and positive semi-definite.
 
     PSD is checked by the smallest eigenvalue, allowed down to ``-psd_tol * max(1, ||S||_2)``.
-    Each failure raises ValueError naming the property that fails.
+
+    Parameters
+    ----------
+    S : array_like of shape (n, n)
+        The correlation matrix.
+    n : int, optional
+        Number of samples S must match.
+    name : str, default "S"
+        Name of the argument in error messages.
+    psd_tol : float >= 0, default 1e-8
+        Relative tolerance of the smallest eigenvalue.
+
+    Returns
+    -------
+    ndarray of shape (n, n)
+        ``S`` as a float array.
+
+    Raises
+    ------
+    ValueError
+        Naming the property that fails.
     """
     psd_tol = positive_scalar(psd_tol, "psd_tol", allow_zero=True)
     S = as_float_array(S, name, ndim=2)
@@ -600,10 +1037,28 @@ def check_correlation_matrix(S, n: int | None = None, name: str = "S", psd_tol: 
 
 
 def psd_factor(M, rel_tol: float = 1e-12) -> np.ndarray:
-    """A factor F with F F^T = M (up to eigenvalues below rel_tol * max): M PSD, symmetric.
+    """Factor a symmetric positive semi-definite matrix: F with ``F F^T = M``.
 
-    Used to write quadratic forms as sum_squares, which cvxpy compiles once (DPP) and which
-    keeps badly conditioned S and K usable.
+    Eigenvalues below ``rel_tol`` times the largest are dropped, so F has full column rank. Used
+    to write quadratic forms as ``sum_squares``, which cvxpy compiles once (DPP) and which keeps
+    badly conditioned S and K usable.
+
+    Parameters
+    ----------
+    M : array_like of shape (n, n)
+        Symmetric positive semi-definite matrix (its symmetric part is used).
+    rel_tol : float, default 1e-12
+        Relative eigenvalue cut-off.
+
+    Returns
+    -------
+    ndarray of shape (n, r)
+        The factor, r the number of eigenvalues kept (a zero column when none is).
+
+    Raises
+    ------
+    ValueError
+        When ``M`` is not square.
     """
     M = as_float_array(M, "M", ndim=2)
     if M.shape[0] != M.shape[1]:

@@ -1,7 +1,9 @@
 """Majorization-minimization for the generalized loss of order p = 1.
 
 The problem
+
     min_{w, b}  J(w, b) = 0.5 ||w||^2 + C * sum_ij Sw_ij sqrt(xi_i) sqrt(xi_j),   Sw = D S D,
+
 with xi the hinge (svc) or epsilon-insensitive (svr) slack and D = diag(sqrt(sample weights)),
 is not convex: the loss is concave in xi. Its eps-smoothed version J_eps (xi -> xi + eps) has a
 tangent majorizer at the current slacks whose minimization is a *weighted* C-SVC / epsilon-SVR
@@ -27,6 +29,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._checks import positive_scalar
 from .certify import certify
+from .dual import dual_form
+from .losses import mm_weights
 from .problem import SVMProblem
 from .result import SVMResult
 
@@ -45,10 +49,31 @@ def _slack_and_reg(problem: SVMProblem, coef, b, Kcoef=None):
 
 
 def gl_objective(problem: SVMProblem, S, coef, b, eps: float = 0.0, Kcoef=None) -> float:
-    """J_eps(coef, b) = 0.5 coef^T K coef + C e^T Sw e, e = sqrt(xi + eps); eps = 0: the true J."""
+    """J_eps(coef, b) = 0.5 coef^T K coef + C e^T Sw e, e = sqrt(xi + eps); eps = 0: the true J.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        Data, kernel, C, epsilon (svr) and sample weights (the D of Sw = D S D).
+    S : ndarray or operator with ``@``, shape (n, n)
+        The correlation matrix.
+    coef : ndarray of shape (n,)
+        Expansion coefficients of the decision function f = K coef + b.
+    b : float
+        Bias of the decision function.
+    eps : float >= 0, default 0.0
+        Smoothing of the square roots; 0 gives the true objective J.
+    Kcoef : ndarray of shape (n,), optional
+        K @ coef on the training inputs, when the caller has it already (else computed).
+
+    Returns
+    -------
+    float
+        The objective J_eps(coef, b).
+    """
     xi, reg, _ = _slack_and_reg(problem, coef, b, Kcoef)
     e = np.sqrt(xi + eps)
-    return reg + problem.C * float(e @ _sw_matvec(S, np.sqrt(problem.w), e))
+    return reg + problem.C * float(e @ _sw_matvec(S, np.sqrt(problem.sample_weight), e))
 
 
 def _tangent_slope(Swe, e):
@@ -57,9 +82,28 @@ def _tangent_slope(Swe, e):
 
 
 def gl_weights(problem: SVMProblem, S, xi, eps: float) -> np.ndarray:
-    """Relative MM weights w = Sw e / e at slacks xi (the dual bounds of the next step are C w)."""
-    e = np.sqrt(xi + eps)
-    return _tangent_slope(_sw_matvec(S, np.sqrt(problem.w), e), e)
+    """Relative MM weights w = Sw e / e at slacks xi, e = sqrt(xi + eps).
+
+    This is :func:`glopt.losses.mm_weights` with the problem's sample weights; the dual bounds
+    of the next step are C w.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        The problem whose sample weights give the D of Sw = D S D.
+    S : ndarray or operator with ``@``, shape (n, n)
+        The correlation matrix.
+    xi : ndarray of shape (n,)
+        Nonnegative slacks.
+    eps : float > 0
+        Smoothing of the square roots.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The relative weights w.
+    """
+    return mm_weights(xi, S, eps, problem.sample_weight)
 
 
 def stationarity(result: SVMResult, problem: SVMProblem, S, eps: float) -> float:
@@ -68,6 +112,23 @@ def stationarity(result: SVMResult, problem: SVMProblem, S, eps: float) -> float
     The conditions w = sum a_i y_i phi_i, sum a_i y_i = 0, 0 <= a_i <= c_i(xi), a_i = c_i(xi) where
     xi_i > 0, a_i = 0 where y_i f_i > 1, with c(xi) = C * gl_weights(xi): the KKT residual of the
     weighted problem whose bounds are recomputed at the result's own slacks.
+
+    Parameters
+    ----------
+    result : SVMResult
+        The answer to check (its coef, b and dual variables a).
+    problem : SVMProblem
+        The p = 1 problem, with its sample weights.
+    S : ndarray or operator with ``@``, shape (n, n)
+        The correlation matrix.
+    eps : float > 0
+        Smoothing of the square roots.
+
+    Returns
+    -------
+    float
+        The stationarity residual (the ``kkt_violation`` of :func:`glopt.certify.certify` for the
+        weighted problem).
     """
     xi, _, Kc = _slack_and_reg(problem, result.coef, result.b)
     weighted = replace(problem, weights=gl_weights(problem, S, xi, eps))
@@ -84,6 +145,14 @@ class SMOInner:
     replaces the SMO's bias by the exactly optimal one for its w (:meth:`SVMProblem.best_bias`):
     LIBSVM's b is accurate only to the stopping tolerance, the step's large bounds multiply that
     error in the objective MM must decrease, and every inner solver so takes the same canonical b.
+
+    Parameters
+    ----------
+    tol : float > 0, default=1e-5
+        Stopping tolerance of the SMO (maximal KKT violation); :func:`solve_mm` needs it
+        <= 0.1 eps.
+    **smo_options : dict
+        Further options of :func:`glopt.smo.solve` (``precision`` is 'double' unless given).
     """
 
     name = "smo"
@@ -110,7 +179,7 @@ class SMOInner:
         upper_old = warm.extra.get("upper")
         if upper_old is None or len(upper_old) != len(warm.a):
             return {"a0": warm.a, "grad0": warm.extra.get("grad")}
-        upper = problem.upper if problem.task == "svc" else np.concatenate([problem.upper, problem.upper])
+        upper = dual_form(problem).upper
         if np.array_equal(upper, upper_old):  # the same problem again (a step redone tighter)
             return {"a0": warm.a, "grad0": warm.extra.get("grad")}
         a0 = warm.a.copy()
@@ -119,7 +188,18 @@ class SMOInner:
         return {"a0": a0}
 
     def with_tol(self, tol: float) -> "SMOInner":
-        """The same inner solver at another stopping tolerance (for the inexact-MM schedule)."""
+        """The same inner solver at another stopping tolerance (for the inexact-MM schedule).
+
+        Parameters
+        ----------
+        tol : float > 0
+            The new stopping tolerance.
+
+        Returns
+        -------
+        SMOInner
+            A new inner solver with the same options and tolerance ``tol``.
+        """
         return SMOInner(tol=tol, **self.options)
 
     def __call__(self, problem: SVMProblem, warm: SVMResult | None) -> SVMResult:
@@ -132,7 +212,13 @@ class SMOInner:
 
 
 class CvxInner:
-    """Each MM step by the cvxpy reference: compiled once, re-solved with new weights."""
+    """Each MM step by the cvxpy reference: compiled once, re-solved with new weights.
+
+    Parameters
+    ----------
+    **solver_options : dict
+        Clarabel settings passed to :class:`glopt.cvx.Reference`.
+    """
 
     name = "cvx"
 
@@ -145,7 +231,7 @@ class CvxInner:
 
         if self._ref is None or self._ref.problem.X is not problem.X:
             self._ref = Reference(problem, **self.options)
-        res = self._ref.solve(C=problem.C, weights=problem.w)
+        res = self._ref.solve(C=problem.C, weights=problem.sample_weight)
         return replace(res, extra={**res.extra, "Kcoef": problem.kernel.matvec(problem.X, res.coef)})
 
 
@@ -154,6 +240,26 @@ class CvxInner:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class MMStep:
+    """One MM step, taken or not, as :class:`MMHistory` records it.
+
+    Parameters
+    ----------
+    objective : float
+        J_eps after the step (the monotone quantity).
+    true_objective : float
+        J (eps = 0) after the step.
+    inner_gap : float
+        Duality gap of the inner answer, with the optimal bias: the allowed rise.
+    weight_change : float
+        ``max |w_new - w_old| / max |w_old|``.
+    inner_iterations : int
+        Iterations of the inner solver in this step.
+    taken : bool, default=True
+        False: J_eps rose (within inner_gap) by more than rounding, and the step was discarded.
+    inner_tol : float, default=nan
+        The inner solver's tolerance at this step (if it has one).
+    """
+
     objective: float        # J_eps after the step (the monotone quantity)
     true_objective: float   # J (eps = 0)
     inner_gap: float        # duality gap of the inner answer, with the optimal bias: the allowed rise
@@ -165,7 +271,13 @@ class MMStep:
 
 @dataclass
 class MMHistory:
-    """Every MM step, taken or not; the taken ones form the path of the returned model."""
+    """Every MM step, taken or not; the taken ones form the path of the returned model.
+
+    Parameters
+    ----------
+    steps : list of MMStep, default=[]
+        The steps, in order.
+    """
 
     steps: list = field(default_factory=list)
 
@@ -175,9 +287,15 @@ class MMHistory:
         return np.array([s.objective for s in self.steps])
 
     def record(self) -> np.ndarray:
-        """The history as a structured array with fields ``objective`` (J_eps), ``true_objective``
-        (J), ``inner_gap`` and ``taken``; ``rec["objective"][rec["taken"]]`` is the monotone path
-        that ends at the returned model."""
+        """The history as a structured array, one record per step.
+
+        Returns
+        -------
+        ndarray
+            A structured array with fields ``objective`` (J_eps), ``true_objective`` (J),
+            ``inner_gap`` and ``taken``; ``rec["objective"][rec["taken"]]`` is the monotone path
+            that ends at the returned model.
+        """
         rec = np.zeros(len(self.steps), dtype=[("objective", "f8"), ("true_objective", "f8"),
                                                ("inner_gap", "f8"), ("taken", "?")])
         for t, s in enumerate(self.steps):
@@ -213,7 +331,7 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         optimum on the paper's data sets. The inner tolerance must be <= 0.1 eps.
     tol, weight_tol : float
         Stop when the relative decrease of J_eps is <= tol and the weights change by at most
-        weight_tol (max |w_new - w_old| / max |w_old|).
+        weight_tol (``max |w_new - w_old| / max |w_old|``).
     max_iter : int
         Maximal number of MM steps, taken or not (a ConvergenceWarning when reached).
     callback : callable(MMStep), optional
@@ -237,6 +355,17 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         beta sequence, whenever J_eps(x_hat) <= J_eps(x) (otherwise at x, and the sequence
         restarts). The bound below holds from x_hat, so every taken step still decreases J_eps.
 
+    Returns
+    -------
+    SVMResult
+        The last taken iterate, with ``objective`` = J (eps = 0),
+        ``extra["smoothed_objective"]``, ``extra["history"]`` (:class:`MMHistory`),
+        ``extra["stationarity"]``, ``extra["weights"]`` (at the final slacks) and
+        ``extra["certificate"]`` (that of the weighted SVM with those weights: its ``kkt_violation``
+        is the stationarity residual) and ``extra["step_weights"]`` (the weights of the weighted SVM
+        the returned model solves, whose primal its bias minimizes for its w). ``n_iter`` counts MM
+        steps (taken or not); ``extra["inner_iterations"]`` the inner solver's iterations.
+
     Notes
     -----
     Every inner answer gets the bias that is optimal for its w (:meth:`SVMProblem.best_bias`),
@@ -249,16 +378,6 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     tighter, down to ``TIGHTEN_LIMIT`` x inner.tol; past that MM stops with the current iterate
     (status "converged-within-inner-accuracy"). A rise beyond the gap raises RuntimeError: no
     correct inner solver can produce it.
-
-    Returns
-    -------
-    SVMResult of the last taken iterate, with ``objective`` = J (eps = 0),
-    ``extra["smoothed_objective"]``, ``extra["history"]`` (:class:`MMHistory`),
-    ``extra["stationarity"]``, ``extra["weights"]`` (at the final slacks) and
-    ``extra["certificate"]`` (that of the weighted SVM with those weights: its ``kkt_violation``
-    is the stationarity residual) and ``extra["step_weights"]`` (the weights of the weighted SVM
-    the returned model solves, whose primal its bias minimizes for its w). ``n_iter`` counts MM
-    steps (taken or not); ``extra["inner_iterations"]`` the inner solver's iterations.
     """
     # BLAS on one thread: MM's decisions (decrease, rise, stop) compare objectives that differ in
     # the last digits near the end, and a threaded BLAS sums long dot products in an order set by
@@ -281,18 +400,15 @@ def _with_best_bias(res: SVMResult, problem: SVMProblem) -> SVMResult:
 
 
 def _check_answer(res, problem: SVMProblem, who: str) -> None:
-    n_var = problem.n if problem.task == "svc" else 2 * problem.n
+    n_var = dual_form(problem).size
     a = np.asarray(res.a)
     if a.shape != (n_var,) or not np.all(np.isfinite(a)) or not np.all(np.isfinite(res.coef)):
         raise RuntimeError(f"the inner solver {who} returned dual variables that are not finite or "
                            f"have the wrong shape {a.shape} (expected ({n_var},))")
 
 
-def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1e-6,
-              weight_tol: float = 1e-3, max_iter: int = 100, callback=None, inexact: bool = False,
-              loose_tol: float = 1e-3, gap_fraction: float = 0.1, cert_tol: float | None = None,
-              accelerate: bool = False) -> SVMResult:
-    """The loop of :func:`solve_mm` (BLAS limits set by the caller)."""
+def _check_arguments(problem, S, inner, eps, tol, weight_tol, max_iter, callback, cert_tol):
+    """The arguments of :func:`solve_mm`, checked; returns eps, tol, weight_tol, cert_tol as floats."""
     if not isinstance(problem, SVMProblem):
         raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     if problem.p != 1:
@@ -314,69 +430,131 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable, got {callback!r}")
+    return eps, tol, weight_tol, cert_tol
+
+
+def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1e-6,
+              weight_tol: float = 1e-3, max_iter: int = 100, callback=None, inexact: bool = False,
+              loose_tol: float = 1e-3, gap_fraction: float = 0.1, cert_tol: float | None = None,
+              accelerate: bool = False) -> SVMResult:
+    """The loop of :func:`solve_mm` (BLAS limits set by the caller)."""
+    eps, tol, weight_tol, cert_tol = _check_arguments(problem, S, inner, eps, tol, weight_tol, max_iter,
+                                                      callback, cert_tol)
     t0 = time.perf_counter()
-    n = problem.n
-    d = np.sqrt(problem.w)          # Sw = D S D, D = diag(d)
-    root_eps = np.sqrt(eps)
-    history = MMHistory()
-    who = getattr(inner, "name", type(inner).__name__)
+    loop = _MMLoop(problem, S, inner, eps, inexact, loose_tol, gap_fraction)
+    loop.start()
+    status = "max_iter"
+    for _ in range(max_iter):
+        status = loop.step(tol, weight_tol, cert_tol, accelerate, callback)
+        if status is not None:
+            break
+    else:
+        status = "max_iter"
+        warnings.warn(f"MM stopped after max_iter={max_iter} steps before its relative objective change "
+                      f"reached tol={tol:g} (last weight change {loop.history.steps[-1].weight_change:.2e}); "
+                      "raise max_iter, loosen tol, or increase eps", ConvergenceWarning, stacklevel=3)
+    return loop.result(status, time.perf_counter() - t0)
 
-    # e = sqrt(xi + eps) = sqrt(eps) + delta, delta nonzero only where xi > 0 (the set P). With
-    # S_base = S d (one full product),
-    #   e^T Sw e = eps d^T S_base + 2 sqrt(eps) (d S_base)^T delta + (d delta)^T S (d delta),
-    #   (Sw e)_i = d_i (sqrt(eps) S_base_i + (S (d delta))_i),
-    # so J_eps needs S (d delta) on the rows of P only, and the weights (Sw e)_i / e_i are needed
-    # only where a bound can matter: on the support vectors and on the samples with a slack or
-    # within MARGIN_BAND of the margin (their kinks set the optimal bias). Elsewhere (a_i = 0 well
-    # inside the margin) neither a weighted SVM's optimum, nor its bias, primal objective or
-    # certificate depends on the bound; those weights are kept from an earlier step ("stale").
-    # Every answer is checked: a sample that has come to matter gets its exact bound, and if a
-    # support vector's bound was stale and binds, the step is solved again.
-    S_base = S @ d
-    J_base = eps * float(d @ S_base)
 
-    def sample_a(res):
-        return res.a if problem.task == "svc" else res.a[:n] + res.a[n:]
+class _MMLoop:
+    """One MM run: the problem, S and the products with S that every step reuses, the inner
+    tolerance schedule, and the state of the iterate (current answer, weights, momentum).
 
-    def matter(res, slack_raw):
+    e = sqrt(xi + eps) = sqrt(eps) + delta, delta nonzero only where xi > 0 (the set P). With
+    S_base = S d (one full product),
+      e^T Sw e = eps d^T S_base + 2 sqrt(eps) (d S_base)^T delta + (d delta)^T S (d delta),
+      (Sw e)_i = d_i (sqrt(eps) S_base_i + (S (d delta))_i),
+    so J_eps needs S (d delta) on the rows of P only, and the weights (Sw e)_i / e_i are needed
+    only where a bound can matter: on the support vectors and on the samples with a slack or
+    within MARGIN_BAND of the margin (their kinks set the optimal bias). Elsewhere (a_i = 0 well
+    inside the margin) neither a weighted SVM's optimum, nor its bias, primal objective or
+    certificate depends on the bound; those weights are kept from an earlier step ("stale").
+    Every answer is checked: a sample that has come to matter gets its exact bound, and if a
+    support vector's bound was stale and binds, the step is solved again.
+    """
+
+    def __init__(self, problem, S, inner, eps, inexact, loose_tol, gap_fraction):
+        self.problem, self.S, self.inner, self.eps = problem, S, inner, eps
+        self.n = problem.n
+        self.d = np.sqrt(problem.sample_weight)          # Sw = D S D, D = diag(d)
+        self.root_eps = np.sqrt(eps)
+        self.history = MMHistory()
+        self.who = getattr(inner, "name", type(inner).__name__)
+        self.S_base = S @ self.d
+        self.J_base = eps * float(self.d @ self.S_base)
+        self._schedule(inexact, loose_tol, gap_fraction)
+
+    # ---------------------------------------------------------------- the inner tolerance
+    def _schedule(self, inexact, loose_tol, gap_fraction):
+        """The inner tolerance of the current step: the user's (final_tol), looser at first in
+        inexact MM, tighter after a step whose rise showed the inner error outweighing the progress."""
+        self.final_tol = getattr(self.inner, "tol", float("nan"))
+        self.can_tighten = hasattr(self.inner, "with_tol") and np.isfinite(self.final_tol)
+        self.floor_tol = self.final_tol * TIGHTEN_LIMIT if self.can_tighten else self.final_tol
+        inexact = bool(inexact) and self.can_tighten
+        if inexact:
+            loose_tol = positive_scalar(loose_tol, "loose_tol")
+            gap_fraction = positive_scalar(gap_fraction, "gap_fraction")
+        self.gap_fraction = gap_fraction
+        self.step_tol = max(loose_tol, self.final_tol) if inexact else self.final_tol
+
+    def solver_at(self, t):
+        return self.inner if not self.can_tighten or t == self.final_tol else self.inner.with_tol(t)
+
+    def tighten(self) -> bool:
+        """Divide the inner tolerance by 10 (down to the floor); False when it is at the floor."""
+        if not self.can_tighten or self.step_tol <= self.floor_tol * (1.0 + 1e-9):  # /10 steps round
+            return False
+        self.step_tol = max(self.floor_tol, self.step_tol / 10.0)
+        return True
+
+    # ---------------------------------------------------------------- samples and slacks
+    def sample_a(self, res):
+        return res.a if self.problem.task == "svc" else res.a[:self.n] + res.a[self.n:]
+
+    def matter(self, res, slack_raw):
         """Samples whose bound can affect the step: support vectors, and samples with a slack or
         within MARGIN_BAND of the margin (``slack_raw``: the slack before clipping at 0)."""
-        return (sample_a(res) > 0) | (slack_raw >= -MARGIN_BAND)
+        return (self.sample_a(res) > 0) | (slack_raw >= -MARGIN_BAND)
 
+    @staticmethod
     def raw_slack(prob, f):
         return 1.0 - prob.y * f if prob.task == "svc" else np.abs(prob.y - f) - prob.epsilon
 
-    def evaluate(res, prob, weights_prev=None, extrapolate=None):
+    # ---------------------------------------------------------------- objective and weights
+    def evaluate(self, res, prob, weights_prev=None, extrapolate=None):
         """The answer with its optimal bias, K coef, J_eps, J, the weights at its slacks (fresh
         on the rows of ``fresh``, else those of ``weights_prev``; all rows when it is None), the
         fresh mask, and with ``extrapolate = (x_prev, beta)`` (J_eps, weights, d delta) at
         x + beta (x - x_prev): all from one product with S."""
-        _check_answer(res, prob, who)
+        n, d, eps, root_eps = self.n, self.d, self.eps, self.root_eps
+        _check_answer(res, prob, self.who)
         res = _with_best_bias(res, prob)
         Kc = res.extra["Kcoef"]
         points = [(res.coef, res.b, Kc)]
         if extrapolate is not None:
             (pc, pb, pK), beta = extrapolate
             points.append((res.coef + beta * (res.coef - pc), res.b + beta * (res.b - pb), Kc + beta * (Kc - pK)))
-        raws = [raw_slack(prob, K + b) for _, b, K in points]
+        raws = [self.raw_slack(prob, K + b) for _, b, K in points]
         slacks = [np.maximum(r, 0.0) for r in raws]
         deltas = [d * (np.sqrt(xi + eps) - root_eps) for xi in slacks]      # d delta, 0 off P
         d_e0 = d * np.sqrt(slacks[0])
         if weights_prev is None:
             fresh = np.ones(n, dtype=bool)
         else:
-            fresh = matter(res, np.max(np.column_stack(raws), axis=1))
+            fresh = self.matter(res, np.max(np.column_stack(raws), axis=1))
         rows = np.flatnonzero(fresh)
         V = np.column_stack([deltas[0], d_e0] + deltas[1:])
         SV = np.zeros((n, V.shape[1]))
-        SV[rows] = _rows_product(S, rows, V)
+        SV[rows] = _rows_product(self.S, rows, V)
         out = []
         for t, (xi, dd) in enumerate(zip(slacks, deltas)):
             col = SV[:, 0 if t == 0 else t + 1]
-            J_eps_t = _reg(points[t]) + prob.C * (J_base + 2.0 * root_eps * float(S_base @ dd) + float(dd @ col))
+            J_eps_t = _reg(points[t]) + prob.C * (self.J_base + 2.0 * root_eps * float(self.S_base @ dd)
+                                                 + float(dd @ col))
             w = np.array(weights_prev if weights_prev is not None else np.zeros(n), dtype=float)
             e_rows = np.sqrt(xi[rows] + eps)
-            w[rows] = _tangent_slope(d[rows] * (root_eps * S_base[rows] + col[rows]), e_rows)
+            w[rows] = _tangent_slope(d[rows] * (root_eps * self.S_base[rows] + col[rows]), e_rows)
             out.append((J_eps_t, w, dd))
         J = _reg(points[0]) + prob.C * float(d_e0 @ SV[:, 1])
         (J_eps, w, dd0), hat = out[0], (out[1] if len(out) > 1 else None)
@@ -392,160 +570,174 @@ def _solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 
             hat = None
         return res, Kc, J_eps, J, (w, fresh, dd0), hat
 
-    def exact_bounds(cand, base, prob_base):
+    def exact_bounds(self, cand, base, prob_base):
         """``base`` (weights, fresh, d delta of the point the step's majorizer touches) made exact
-        on every sample that matters for the answer ``cand`` (:func:`matter`, at its optimal bias
+        on every sample that matters for the answer ``cand`` (:meth:`matter`, at its optimal bias
         for those weights); returns (base, active), active True when a support vector's bound
         was stale and binds (the step must be solved again)."""
+        d, root_eps = self.d, self.root_eps
         w, fresh, dd = base
         Kc = cand.extra.get("Kcoef")
         if Kc is None:
             Kc = prob_base.kernel.matvec(prob_base.X, cand.coef)
             cand.extra["Kcoef"] = Kc
         active, prob = False, prob_base
-        for _ in range(n):  # each round makes more samples exact; it ends when none is left
+        for _ in range(self.n):  # each round makes more samples exact; it ends when none is left
             b = prob.best_bias(Kc)
-            new = np.flatnonzero(matter(cand, raw_slack(prob_base, Kc + b)) & ~fresh)
+            new = np.flatnonzero(self.matter(cand, self.raw_slack(prob_base, Kc + b)) & ~fresh)
             if new.size == 0:
                 break
-            Sd = _rows_product(S, new, dd[:, None])[:, 0]
+            Sd = _rows_product(self.S, new, dd[:, None])[:, 0]
             e_new = dd[new] / d[new] + root_eps
-            exact = _tangent_slope(d[new] * (root_eps * S_base[new] + Sd), e_new)
-            a_new = sample_a(cand)[new]
-            active |= bool(np.any((a_new > 0) & (a_new >= problem.C * np.minimum(w[new], exact) * (1.0 - 1e-12))))
+            exact = _tangent_slope(d[new] * (root_eps * self.S_base[new] + Sd), e_new)
+            a_new = self.sample_a(cand)[new]
+            limit = self.problem.C * np.minimum(w[new], exact) * (1.0 - 1e-12)
+            active |= bool(np.any((a_new > 0) & (a_new >= limit)))
             w, fresh = w.copy(), fresh.copy()
             w[new], fresh[new] = exact, True
             prob = replace(prob_base, weights=w)
         return (w, fresh, dd), active
 
-    # the inner tolerance of the current step: the user's (final_tol), looser at first in inexact
-    # MM, tighter after a step whose rise showed the inner error outweighing the progress
-    final_tol = getattr(inner, "tol", float("nan"))
-    can_tighten = hasattr(inner, "with_tol") and np.isfinite(final_tol)
-    floor_tol = final_tol * TIGHTEN_LIMIT if can_tighten else final_tol
-    inexact = bool(inexact) and can_tighten
-    if inexact:
-        loose_tol = positive_scalar(loose_tol, "loose_tol")
-        gap_fraction = positive_scalar(gap_fraction, "gap_fraction")
-    step_tol = max(loose_tol, final_tol) if inexact else final_tol
+    # ---------------------------------------------------------------- the steps
+    def start(self):
+        """The standard SVM (S = I) with the sample weights. Its accuracy only sets where MM
+        starts: the bound J_eps(x+) <= J_eps(x) + gap holds from any x."""
+        problem = self.problem
+        current = self.solver_at(self.step_tol)(problem, None)
+        self.inner_iters = current.n_iter
+        self.current, self.Kc, self.J_eps, J, self.state, _ = self.evaluate(current, problem)
+        self.history.steps.append(MMStep(self.J_eps, J, 0.0, np.inf, self.current.n_iter, True, self.step_tol))
+        self.warm, self.step_weights = self.current, problem.sample_weight
+        # accelerate: the majorizer touches J_eps at x_hat = x + beta (x - x_prev) instead of at x
+        # when J_eps(x_hat) <= J_eps(x) (Nesterov's beta sequence, restarted when that fails); the
+        # bound J_eps(x+) <= J_eps(x_hat) + gap <= J_eps(x) + gap still holds. x_hat is evaluated
+        # with the candidate that would become x, in the same product with S.
+        self.t_momentum, self.hat, self.redo = 1.0, None, False
 
-    def solver_at(t):
-        return inner if not can_tighten or t == final_tol else inner.with_tol(t)
+    def _touch_point(self):
+        """The weights of this step's majorizer and J_eps where it touches: at x_hat when that is
+        not above J_eps(x), else at x (and the momentum restarts)."""
+        self.base, self.J_touch = self.state, self.J_eps
+        if self.hat is not None and self.hat[0] <= self.J_eps:
+            self.J_touch, self.base = self.hat[0], (self.hat[1], self.state[1], self.hat[2])
+        elif self.hat is not None:
+            self.t_momentum = 1.0
 
-    def tighten() -> bool:
-        nonlocal step_tol
-        if not can_tighten or step_tol <= floor_tol * (1.0 + 1e-9):  # /10 steps round: 1e-5/1e3 != 1e-8
-            return False
-        step_tol = max(floor_tol, step_tol / 10.0)
-        return True
-
-    # start: the standard SVM (S = I) with the sample weights. Its accuracy only sets where MM
-    # starts: the bound J_eps(x+) <= J_eps(x) + gap holds from any x.
-    current = solver_at(step_tol)(problem, None)
-    inner_iters = current.n_iter
-    current, Kc, J_eps, J, state, _ = evaluate(current, problem)
-    history.steps.append(MMStep(J_eps, J, 0.0, np.inf, current.n_iter, True, step_tol))
-    status = "max_iter"
-    warm, step_weights = current, problem.w
-    # accelerate: the majorizer touches J_eps at x_hat = x + beta (x - x_prev) instead of at x
-    # when J_eps(x_hat) <= J_eps(x) (Nesterov's beta sequence, restarted when that fails); the
-    # bound J_eps(x+) <= J_eps(x_hat) + gap <= J_eps(x) + gap still holds. x_hat is evaluated
-    # with the candidate that would become x, in the same product with S.
-    t_momentum, hat, redo = 1.0, None, False
-    for _ in range(max_iter):
-        loose = step_tol > final_tol
-        if not redo:
-            base, J_base_point = state, J_eps
-            if hat is not None and hat[0] <= J_eps:
-                J_base_point, base = hat[0], (hat[1], state[1], hat[2])
-            elif hat is not None:
-                t_momentum = 1.0
-        redo = False
-        step_problem = replace(problem, weights=base[0])
-        candidate = solver_at(step_tol)(step_problem, warm)
-        inner_iters += candidate.n_iter
-        used, (base, active) = base[0], exact_bounds(candidate, base, step_problem)
+    def _solve_step(self):
+        """The inner answer of this step's weighted SVM with exact bounds wherever they matter,
+        and that problem; None when a stale bound bound the answer (the step is solved again)."""
+        step_problem = replace(self.problem, weights=self.base[0])
+        candidate = self.solver_at(self.step_tol)(step_problem, self.warm)
+        self.inner_iters += candidate.n_iter
+        used, (self.base, active) = self.base[0], self.exact_bounds(candidate, self.base, step_problem)
         if active:  # a support vector's bound was stale and binds: solve the exact step again
-            warm, redo = candidate, True
-            continue
-        if base[0] is not used:  # some weights were made exact: the step's problem is the exact one
-            step_problem = replace(problem, weights=base[0])
-        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_momentum ** 2))
-        beta = (t_momentum - 1.0) / t_next
-        extrapolate = ((current.coef, current.b, Kc), beta) if accelerate and beta > 0 else None
-        candidate, Kc_c, J_eps_c, J_c, state_c, hat_c = evaluate(candidate, step_problem, state[0], extrapolate)
-        cert = certify(candidate, step_problem, Kcoef=Kc_c)
+            self.warm, self.redo = candidate, True
+            return None
+        if self.base[0] is not used:  # some weights were made exact: the step's problem is the exact one
+            step_problem = replace(self.problem, weights=self.base[0])
+        return candidate, step_problem
+
+    def _check_bound(self, J_eps_c, cert):
+        """The step's duality gap (0 for an infeasible dual point); RuntimeError when J_eps rose
+        above the touch point by more than the gap allows."""
         # the gap bounds the step only for a feasible dual point (an SMO answer is, to rounding)
         gap = max(0.0, cert.gap) if cert.infeasibility <= 1e-9 else 0.0
-        w_old, w_new = state[0], state_c[0]
-        change = float(np.max(np.abs(w_new - w_old)[state_c[1]], initial=0.0) / np.max(np.abs(w_old)))
-        rise = J_eps_c - J_eps
-        # J_eps is a sum of n terms: rounding can move it by about n eps relative
-        rounding = 4.0 * n * np.finfo(float).eps * max(abs(J_eps), abs(J_eps_c))
-        gap_rounding = 4.0 * n * np.finfo(float).eps * (abs(cert.primal) + abs(cert.dual))
-        if J_eps_c - J_base_point > gap + rounding + gap_rounding:
+        rounding = 4.0 * self.n * np.finfo(float).eps * max(abs(self.J_eps), abs(J_eps_c))
+        gap_rounding = 4.0 * self.n * np.finfo(float).eps * (abs(cert.primal) + abs(cert.dual))
+        if J_eps_c - self.J_touch > gap + rounding + gap_rounding:
             raise RuntimeError(
-                f"MM objective rose by {J_eps_c - J_base_point:.3e} above the point the majorizer touches, "
+                f"MM objective rose by {J_eps_c - self.J_touch:.3e} above the point the majorizer touches, "
                 f"more than the inner answer's duality gap {gap:.3e} (with the optimal bias) allows: "
-                f"the inner solver {who} did not return the minimizer of the majorizer")
+                f"the inner solver {self.who} did not return the minimizer of the majorizer")
+        return gap, rounding
+
+    def step(self, tol, weight_tol, cert_tol, accelerate, callback):
+        """One MM step (or one redo of it); returns the final status when MM stops, else None."""
+        loose = self.step_tol > self.final_tol
+        if not self.redo:
+            self._touch_point()
+        self.redo = False
+        solved = self._solve_step()
+        if solved is None:
+            return None
+        candidate, step_problem = solved
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * self.t_momentum ** 2))
+        beta = (self.t_momentum - 1.0) / t_next
+        extrapolate = ((self.current.coef, self.current.b, self.Kc), beta) if accelerate and beta > 0 else None
+        candidate, Kc_c, J_eps_c, J_c, state_c, hat_c = self.evaluate(candidate, step_problem, self.state[0],
+                                                                      extrapolate)
+        cert = certify(candidate, step_problem, Kcoef=Kc_c)
+        gap, rounding = self._check_bound(J_eps_c, cert)
+        w_old, w_new = self.state[0], state_c[0]
+        change = float(np.max(np.abs(w_new - w_old)[state_c[1]], initial=0.0) / np.max(np.abs(w_old)))
+        rise = J_eps_c - self.J_eps
+        # J_eps is a sum of n terms: rounding can move it by about n eps relative
         taken = rise <= rounding
-        history.steps.append(MMStep(J_eps_c, J_c, gap, change, candidate.n_iter, taken, step_tol))
+        self.history.steps.append(MMStep(J_eps_c, J_c, gap, change, candidate.n_iter, taken, self.step_tol))
         if callback is not None:
-            callback(history.steps[-1])
+            callback(self.history.steps[-1])
         if not taken:
             # J_eps rose within the gap: the inner error outweighs the progress. Redo the step
             # from the candidate (the same weighted problem) at a tighter tolerance.
-            if tighten():
-                warm, redo = candidate, True
-                continue
-            status = "converged-within-inner-accuracy"
-            break
-        decrease = -rise / max(abs(J_eps), np.finfo(float).tiny)
+            if self.tighten():
+                self.warm, self.redo = candidate, True
+                return None
+            return "converged-within-inner-accuracy"
+        decrease = -rise / max(abs(self.J_eps), np.finfo(float).tiny)
         if accelerate:
-            t_momentum, hat = t_next, hat_c
-        current, Kc, J_eps, state, step_weights = candidate, Kc_c, J_eps_c, state_c, step_problem.w
-        warm = current
+            self.t_momentum, self.hat = t_next, hat_c
+        self.current, self.Kc, self.J_eps, self.state = candidate, Kc_c, J_eps_c, state_c
+        self.step_weights = step_problem.sample_weight
+        self.warm = self.current
         converged = decrease <= tol and change <= weight_tol
         if converged and cert_tol is not None:
-            # the stationarity certificate at the new slacks (cheap: K coef is at hand; the stale
-            # weights belong to samples at a = 0 inside the margin, which no bound affects)
-            stat = certify(current, replace(problem, weights=state[0]), Kcoef=Kc)
-            converged = stat.ok(cert_tol)
-            if not converged and not loose and not stat.rel_gap <= cert_tol:
-                # settled, stationary or not, but the duality gap is the inner solver's accuracy
-                # (large bounds multiply its tolerance): only a tighter solve can close it
-                if not tighten() and change == 0.0:
-                    status = "converged-within-inner-accuracy"
-                    break
+            converged, stop = self._certified(cert_tol, loose, change)
+            if stop:
+                return "converged-within-inner-accuracy"
         if loose:
             # MM never stops at a loose tolerance: where plain MM would stop, or where the inner
             # error is a large part of the progress, the tolerance is tightened instead
-            if converged or gap > gap_fraction * (-rise):
-                tighten()
-            continue
-        if converged:
-            status = "optimal"
-            break
-    if status == "max_iter":
-        warnings.warn(f"MM stopped after max_iter={max_iter} steps before its relative objective change "
-                      f"reached tol={tol:g} (last weight change {history.steps[-1].weight_change:.2e}); "
-                      "raise max_iter, loosen tol, or increase eps", ConvergenceWarning, stacklevel=3)
-    # The step objectives (history) used K coef as the inner solver handed it over (the SMO's
-    # gradient, accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J
-    # is recomputed from (coef, b) directly, reproducible by gl_objective.
-    J = gl_objective(problem, S, current.coef, current.b)
-    # every weight exact at the final slacks (one full product), and the stationarity certificate
-    # (stationarity(current, problem, S, eps)) from them
-    xi = problem.slack(Kc + current.b)
-    weights = _tangent_slope(d * (root_eps * S_base + S @ (d * (np.sqrt(xi + eps) - root_eps))), np.sqrt(xi + eps))
-    final = certify(current, replace(problem, weights=weights), Kcoef=Kc)
-    return replace(current, objective=J, dual_objective=float("nan"), status=status,
-                   n_iter=len(history.steps) - 1, solve_time=time.perf_counter() - t0,
-                   solver=f"mm-{getattr(inner, 'name', 'custom')}",
-                   extra={**current.extra, "smoothed_objective": J_eps, "history": history,
-                          "stationarity": final.kkt_violation, "certificate": final, "weights": weights,
-                          "step_weights": step_weights, "inner_iterations": inner_iters,
-                          "inner_tol": step_tol})
+            if converged or gap > self.gap_fraction * (-rise):
+                self.tighten()
+            return None
+        return "optimal" if converged else None
+
+    def _certified(self, cert_tol, loose, change):
+        """(converged, stop): whether the stationarity certificate at the new slacks meets
+        cert_tol, and whether MM must stop because only a tighter inner solve could close it."""
+        # cheap: K coef is at hand; the stale weights belong to samples at a = 0 inside the
+        # margin, which no bound affects
+        stat = certify(self.current, replace(self.problem, weights=self.state[0]), Kcoef=self.Kc)
+        if stat.ok(cert_tol):
+            return True, False
+        if not loose and not stat.rel_gap <= cert_tol:
+            # settled, stationary or not, but the duality gap is the inner solver's accuracy
+            # (large bounds multiply its tolerance): only a tighter solve can close it
+            if not self.tighten() and change == 0.0:
+                return False, True
+        return False, False
+
+    def result(self, status, elapsed) -> SVMResult:
+        """The last taken iterate with J, every weight exact at its slacks and its certificate."""
+        problem, S, current, Kc = self.problem, self.S, self.current, self.Kc
+        d, eps, root_eps = self.d, self.eps, self.root_eps
+        # The step objectives (history) used K coef as the inner solver handed it over (the SMO's
+        # gradient, accurate to rounding); sqrt(xi) turns a 1e-16 slack into 1e-8, so the reported J
+        # is recomputed from (coef, b) directly, reproducible by gl_objective.
+        J = gl_objective(problem, S, current.coef, current.b)
+        # every weight exact at the final slacks (one full product), and the stationarity
+        # certificate (stationarity(current, problem, S, eps)) from them
+        xi = problem.slack(Kc + current.b)
+        weights = _tangent_slope(d * (root_eps * self.S_base + S @ (d * (np.sqrt(xi + eps) - root_eps))),
+                                 np.sqrt(xi + eps))
+        final = certify(current, replace(problem, weights=weights), Kcoef=Kc)
+        return replace(current, objective=J, dual_objective=float("nan"), status=status,
+                       n_iter=len(self.history.steps) - 1, solve_time=elapsed,
+                       solver=f"mm-{getattr(self.inner, 'name', 'custom')}",
+                       extra={**current.extra, "smoothed_objective": self.J_eps, "history": self.history,
+                              "stationarity": final.kkt_violation, "certificate": final, "weights": weights,
+                              "step_weights": self.step_weights, "inner_iterations": self.inner_iters,
+                              "inner_tol": self.step_tol})
 
 
 def _reg(point) -> float:

@@ -52,7 +52,7 @@ What is implemented here, as literally as the paper allows:
   ``extra["stationarity"]`` says how far from stationary it is.
 
 What the two variants do on the paper's seven KEEL sets is measured by
-``validation/paper_scheme.py`` against MM: whether they stop, the balance |y^T a|, how often J
+``validation/paper_scheme.py`` against MM: whether they stop, the balance ``|y^T a|``, how often J
 rises between checkpoints, the final stationarity residual and J against MM's.
 
 The implementation uses dense K and S (numpy, O(n^2) work per pair update): it is a comparison
@@ -68,6 +68,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._checks import positive_scalar, tolerance
+from .dual import dual_form
+from .losses import mm_weights
 from .mm import gl_objective, stationarity
 from .problem import SVMProblem
 from .result import SVMResult
@@ -115,36 +117,27 @@ def _check_s(S, n: int) -> np.ndarray:
 
 
 class _Dual:
-    """The dual QP  min 0.5 a^T Q a + p^T a, y^T a = const, 0 <= a <= u  in LIBSVM form.
+    """The dual QP  min 0.5 a^T Q a + q^T a, s^T a = const, 0 <= a <= u  (:mod:`glopt.dual`).
 
     Q is formed densely: n x n for svc, 2n x 2n for svr (a comparison tool for small data).
     """
 
     def __init__(self, problem: SVMProblem):
-        pr = problem
-        self.pr = pr
-        self.n = n = pr.n
-        K = np.asarray(pr.gram(), dtype=np.float64)
-        if pr.task == "svc":
-            self.idx = np.arange(n)
-            self.ys = pr.y.astype(np.float64)
-            self.p = -np.ones(n)
-        else:
-            self.idx = np.concatenate([np.arange(n), np.arange(n)])
-            self.ys = np.concatenate([np.ones(n), -np.ones(n)])
-            self.p = np.concatenate([pr.epsilon - pr.y, pr.epsilon + pr.y])
-        Kx = K if pr.task == "svc" else K[np.ix_(self.idx, self.idx)]
-        self.Q = self.ys[:, None] * Kx * self.ys[None, :]
+        self.pr = problem
+        self.n = problem.n
+        self.form = dual_form(problem)
+        self.ys, self.linear = self.form.sign, self.form.linear
+        self.Q = self.form.dense_q(np.asarray(problem.gram(), dtype=np.float64))
         self.QD = np.diag(self.Q).copy()
 
     def coef(self, a) -> np.ndarray:
-        return self.ys * a if self.pr.task == "svc" else a[:self.n] - a[self.n:]
+        return self.form.coef(a)
 
     def kcoef(self, G) -> np.ndarray:
-        """K @ coef recovered from the gradient G = Q a + p."""
+        """K @ coef recovered from the gradient G = Q a + q."""
         if self.pr.task == "svc":
-            return self.ys * (G - self.p)
-        return G[:self.n] - self.p[:self.n]
+            return self.ys * (G - self.linear)
+        return G[:self.n] - self.linear[:self.n]
 
     def add_to_gradient(self, G, changed, delta) -> None:
         """G += Q[:, changed] @ delta (Q is symmetric: rows are contiguous)."""
@@ -263,20 +256,6 @@ def _pair_step(i, j, a, u, G, ys, Qij, QD):
     return ai, aj
 
 
-def _paper_bounds(S_off, s_diag, w, sqrt_w, xi, eps) -> np.ndarray:
-    """The paper's bounds / C with Sw = D S D and the eps-smoothed ratio:
-
-        w_i S_ii + sum_{j != i} sqrt(w_i w_j) S_ij sqrt((xi_j + eps) / (xi_i + eps)).
-
-    Equal to :func:`glopt.mm.gl_weights` (Sw e / e) in exact arithmetic; written with the diagonal
-    apart, as the paper writes it, so that S = I gives exactly the constant weights (gl_weights's
-    w_i e_i / e_i may differ from w_i by an ulp, and an ulp of bound movement is enough to stall an
-    SMO whose variables sit at their bounds).
-    """
-    e = np.sqrt(xi + eps)
-    return w * s_diag + sqrt_w * (S_off @ (sqrt_w * e)) / e
-
-
 def solve_paper(problem: SVMProblem, S, *, eps: float = 1e-4, tol: float = 1e-3,
                 max_iter: int = 100_000, clip: str = "all", checkpoint_every: int = 100) -> SVMResult:
     """Run the paper's moving-bound SMO scheme on a p = 1 problem (for comparison only).
@@ -302,21 +281,23 @@ def solve_paper(problem: SVMProblem, S, *, eps: float = 1e-4, tol: float = 1e-3,
         ``"all"``: after each pair update clip every a_t to its new bound (the literal reading);
         ``"pair"``: clip only the updated pair.
     checkpoint_every : int >= 1
-        Record (iteration, J, |y^T a|) every this many pair updates (and at the start and end).
+        Record (iteration, J, ``|y^T a|``) every this many pair updates (and at the start and end).
 
     Returns
     -------
-    SVMResult with solver ``"paper-" + clip``; status ``"converged"`` (violation <= tol) or
-    ``"max_iter"``; n_iter = pair updates; objective = the true J (eps = 0) of (coef, b)
-    (:func:`glopt.mm.gl_objective`); dual_objective = -(0.5 a^T Q a + p^T a) at the final a (the
-    SVM dual value; with S = I the standard SVM dual); extra:
+    SVMResult
+        The final iterate, with solver ``"paper-" + clip``; status ``"converged"`` (violation <= tol)
+        or ``"max_iter"``; n_iter = pair updates; objective = the true J (eps = 0) of (coef, b)
+        (:func:`glopt.mm.gl_objective`); dual_objective = -(0.5 a^T Q a + q^T a) at the final a (the
+        SVM dual value; with S = I the standard SVM dual); extra:
 
-    - ``balance``: |y^T a| (svc) or |sum(alpha - alpha*)| (svr) at the end (0 for a feasible dual);
-    - ``stationarity``: :func:`glopt.mm.stationarity` (result, problem, S, eps);
-    - ``checkpoints``: list of (iteration, J, |y^T a|);
-    - ``objective_rises``: fraction of checkpoints where J rose against the previous checkpoint;
-    - ``violation``: the last m(a) - M(a); ``upper``: the final bounds (per dual variable);
-    - ``grad``: the final gradient Q a + p.
+        - ``balance``: ``|y^T a|`` (svc) or ``|sum(alpha - alpha*)|`` (svr) at the end (0 for a
+          feasible dual);
+        - ``stationarity``: :func:`glopt.mm.stationarity` (result, problem, S, eps);
+        - ``checkpoints``: list of (iteration, J, ``|y^T a|``);
+        - ``objective_rises``: fraction of checkpoints where J rose against the previous checkpoint;
+        - ``violation``: the last m(a) - M(a); ``upper``: the final bounds (per dual variable);
+        - ``grad``: the final gradient Q a + q (glopt.dual).
     """
     warnings.warn(_WARNING, NotConvergentWarning, stacklevel=2)
     if not isinstance(problem, SVMProblem):
@@ -343,23 +324,22 @@ def _run(pr, S, dual, eps, tol, max_iter, clip, checkpoint_every, t0) -> SVMResu
     ys, QD = dual.ys, dual.QD
     n_var = ys.size
     select = _select_wss1 if pr.task == "svc" else _select_wss3
-    w, sqrt_w = pr.w, np.sqrt(pr.w)
     s_diag = np.diag(S).copy()
-    S_off = S - np.diag(s_diag)  # the paper's sum over j != i
+    S_off = S - np.diag(s_diag)  # the paper's sum over j != i, its diagonal added apart
 
     def bounds_at(a, G):
         """b, the slacks at f = K coef + b, and the moving bounds c = C Sw e / e (per variable)."""
         b = _bias(a, u, G, ys)
         Kc = dual.kcoef(G)
         xi = pr.slack(Kc + b)
-        c = pr.C * _paper_bounds(S_off, s_diag, w, sqrt_w, xi, eps)
+        c = pr.C * mm_weights(xi, S_off, eps, pr.sample_weight, diagonal=s_diag)
         return b, Kc, (c if pr.task == "svc" else np.concatenate([c, c]))
 
     def true_objective(a, G, b):
         return gl_objective(pr, S, dual.coef(a), b, Kcoef=dual.kcoef(G))
 
     a = np.zeros(n_var)
-    G = dual.p.copy()
+    G = dual.linear.copy()
     u = np.full(n_var, np.inf)  # placeholder: at a = 0 no variable is at an upper bound
     _, _, u = bounds_at(a, G)   # the bounds at the start slacks (f = b, b by LIBSVM's rule)
     checkpoints = [(0, true_objective(a, G, _bias(a, u, G, ys)), abs(float(ys @ a)))]
@@ -394,7 +374,7 @@ def _run(pr, S, dual, eps, tol, max_iter, clip, checkpoint_every, t0) -> SVMResu
     # final answer: recompute K coef exactly (no accumulated gradient drift)
     coef = dual.coef(a)
     Kc = pr.kernel.matvec(pr.X, coef)
-    G = (ys * Kc[dual.idx] if pr.task == "svc" else np.concatenate([Kc, -Kc])) + dual.p
+    G = dual.form.gradient(Kc)
     b = _bias(a, u, G, ys)
     J = gl_objective(pr, S, coef, b, Kcoef=Kc)
     balance = abs(float(ys @ a))
@@ -402,7 +382,7 @@ def _run(pr, S, dual, eps, tol, max_iter, clip, checkpoint_every, t0) -> SVMResu
         checkpoints.append((it, J, balance))
     Js = np.array([c[1] for c in checkpoints])
     rises = float(np.mean(np.diff(Js) > 0)) if Js.size > 1 else 0.0
-    dual_obj = -float(0.5 * a @ (G - dual.p) + dual.p @ a)
+    dual_obj = -float(0.5 * a @ (G - dual.linear) + dual.linear @ a)
     result = SVMResult(coef=coef, b=b, a=a.copy(), objective=J, dual_objective=dual_obj, status=status,
                        n_iter=it, solve_time=0.0, solver=f"paper-{clip}",
                        extra={"balance": balance, "checkpoints": checkpoints, "objective_rises": rises,

@@ -3,7 +3,7 @@
 Two tasks and two losses:
 
 - ``task="svc"``: labels y in {-1, +1}, slack xi_i = max(0, 1 - y_i f(x_i));
-- ``task="svr"``: real targets, slack zeta_i = max(0, |y_i - f(x_i)| - epsilon);
+- ``task="svr"``: real targets, slack ``zeta_i = max(0, |y_i - f(x_i)| - epsilon)``;
 - ``p=1``: per-sample weighted hinge / epsilon-insensitive loss  sum_i C w_i xi_i
   (the standard C-SVC / epsilon-SVR for w = 1; every MM step of the generalized loss);
 - ``p=2``: generalized quadratic loss  C xi^T S_w xi  with S_w = D S D, D = diag(sqrt(w))
@@ -27,18 +27,24 @@ class SVMProblem:
 
     Parameters
     ----------
-    X : array (n, d), or the (n, n) Gram matrix when ``kernel.name == "precomputed"``
-    y : array (n,)
+    X : ndarray of shape (n, d), or (n, n)
+        Training inputs; the (n, n) Gram matrix when ``kernel.name == "precomputed"``.
+    y : ndarray of shape (n,)
         Labels in {-1, +1} (svc) or real targets (svr).
-    kernel : Kernel
-    task : {"svc", "svr"}
-    C : float > 0
-    weights : array (n,) of positive numbers, optional
-        Per-sample weights; the p = 1 upper bounds of the dual are ``C * weights``.
-    epsilon : float >= 0
+    kernel : Kernel, default=Kernel()
+        SVM kernel K of the decision function.
+    task : {"svc", "svr"}, default="svc"
+        The task: C-SVC (hinge slacks) or epsilon-SVR (epsilon-insensitive slacks).
+    C : float > 0, default=1.0
+        Weight of the loss.
+    weights : ndarray of shape (n,), optional
+        Positive per-sample weights; the p = 1 upper bounds of the dual are ``C * weights``.
+    epsilon : float >= 0, default=0.1
         Width of the insensitive tube (svr only).
-    p : {1, 2}
-    S : array (n, n), optional
+    p : {1, 2}, default=1
+        Order of the loss: 1 the weighted hinge / epsilon-insensitive loss, 2 the generalized
+        quadratic loss.
+    S : ndarray of shape (n, n), optional
         Correlation matrix of the p = 2 loss (symmetric PSD); None means the identity.
     """
 
@@ -79,30 +85,56 @@ class SVMProblem:
 
     @property
     def n(self) -> int:
+        """Number of samples n (rows of X)."""
         return self.X.shape[0]
 
     @property
-    def w(self) -> np.ndarray:
-        """Per-sample weights (ones when none were given)."""
+    def sample_weight(self) -> np.ndarray:
+        """Per-sample weights as an array of shape (n,): ``weights``, or ones when it is None."""
         return np.ones(self.n) if self.weights is None else self.weights
 
     @property
     def upper(self) -> np.ndarray:
         """Upper bounds ``C * weights`` of the p = 1 dual, one per sample."""
-        return self.C * self.w
+        return self.C * self.sample_weight
 
     def gram(self) -> np.ndarray:
-        """The dense kernel matrix (small problems only)."""
+        """The dense kernel matrix (small problems only).
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+            The kernel matrix K of the training inputs.
+        """
         return self.kernel(self.X)
 
     def s_weighted(self) -> np.ndarray:
-        """S_w = D S D with D = diag(sqrt(weights)), the matrix of the p = 2 loss."""
-        d = np.sqrt(self.w)
+        """S_w = D S D with D = diag(sqrt(weights)), the matrix of the p = 2 loss.
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+            The dense matrix S_w (S = I when the problem has no S).
+        """
+        d = np.sqrt(self.sample_weight)
         S = np.eye(self.n) if self.S is None else self.S
         return S * d[:, None] * d[None, :]
 
     def decision(self, coef, b) -> np.ndarray:
-        """f(x_i) = sum_j coef_j K(x_j, x_i) + b on the training inputs."""
+        """Decision values f(x_i) = sum_j coef_j K(x_j, x_i) + b on the training inputs.
+
+        Parameters
+        ----------
+        coef : ndarray of shape (n,)
+            Expansion coefficients of the decision function.
+        b : float
+            Bias of the decision function.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The decision values f(x_i).
+        """
         return self.kernel.matvec(self.X, coef) + b
 
     def best_bias(self, Kcoef) -> float:
@@ -114,6 +146,21 @@ class SVMProblem:
         own b is only as good as its stopping tolerance, and large per-sample bounds multiply that
         error in the primal objective. :func:`hinge_sum_argmin` finds the interval exactly, ties
         and weights of any magnitude included.
+
+        Parameters
+        ----------
+        Kcoef : ndarray of shape (n,)
+            K @ coef on the training inputs (the w the bias is chosen for).
+
+        Returns
+        -------
+        float
+            The midpoint of the interval of minimizing biases.
+
+        Raises
+        ------
+        ValueError
+            When the problem is not p = 1, or ``Kcoef`` does not have shape (n,).
         """
         if self.p != 1:
             raise ValueError("best_bias is the p=1 bias (the p=2 primal is quadratic in b)")
@@ -129,7 +176,18 @@ class SVMProblem:
         return hinge_sum_argmin(r - self.epsilon, c, r + self.epsilon, c)
 
     def slack(self, f) -> np.ndarray:
-        """Loss slack of decision values f: hinge (svc) or epsilon-insensitive (svr)."""
+        """Loss slack of decision values f: hinge (svc) or epsilon-insensitive (svr).
+
+        Parameters
+        ----------
+        f : ndarray of shape (n,)
+            Decision values on the training inputs.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The slacks max(0, 1 - y_i f_i) (svc) or ``max(0, |y_i - f_i| - epsilon)`` (svr).
+        """
         if self.task == "svc":
             return np.maximum(0.0, 1.0 - self.y * f)
         return np.maximum(0.0, np.abs(self.y - f) - self.epsilon)
@@ -146,6 +204,27 @@ def hinge_sum_argmin(dec_at, dec_c, inc_at, inc_c) -> float:
     exactly once, whatever the rounding; g is flat on [u_k, u_k+1] when I_k = D_k to within
     the rounding of the sums (the midpoint of that interval is returned), else its minimizer is
     the kink u_k itself. Needs both kinds of kinks with positive weights (g is then coercive).
+
+    Parameters
+    ----------
+    dec_at : ndarray of shape (m_dec,)
+        Kinks of the decreasing terms dec_c max(0, dec_at - b).
+    dec_c : ndarray of shape (m_dec,)
+        Nonnegative weights of the decreasing terms.
+    inc_at : ndarray of shape (m_inc,)
+        Kinks of the increasing terms inc_c max(0, b - inc_at).
+    inc_c : ndarray of shape (m_inc,)
+        Nonnegative weights of the increasing terms.
+
+    Returns
+    -------
+    float
+        The midpoint of the interval of minimizers of g (a kink when the minimizer is unique).
+
+    Raises
+    ------
+    ValueError
+        When a kink is not finite, or one of the two kinds of kinks is missing.
     """
     at = np.concatenate([dec_at, inc_at])
     if not np.all(np.isfinite(at)):

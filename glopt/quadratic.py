@@ -26,7 +26,7 @@ constraints zeta >= r) and mu >= 0 (zeta >= 0), a + mu = 2 C S_w zeta, splits th
 - I: r_i <= 0, a_i = 0;
 
 with s_i the side of the margin (s = y for svc; s = sign(y - f) for svr). For a fixed partition
-the conditions are linear in (coef_{A u E}, b): one nonsymmetric system of size |A| + |E| + 1
+the conditions are linear in (coef_{A u E}, b): one nonsymmetric system of size ``|A| + |E| + 1``
 built from K and S_w restricted to A u E (no n x n array, no S^{-1}), solved by LU. The partition
 is updated by the primal-dual active-set rule (a semismooth Newton step on the min-function form
 of the two complementarity conditions; Hintermueller, Ito and Kunisch 2002):
@@ -40,9 +40,9 @@ Two safeguards make it work in practice:
 1. **Proximal multipliers.** With a rank-deficient K (linear kernel, polynomial kernel with n above
    the feature dimension, duplicated inputs) the margin rows of E are linearly dependent and the
    multipliers are not unique: the plain rule oscillates. Each system therefore carries a proximal
-   term delta/2 ||a - a_prev||^2 on the multipliers (the method of multipliers on the margin
+   term ``delta/2 ||a - a_prev||^2`` on the multipliers (the method of multipliers on the margin
    constraints): K becomes K + delta I and the previous multipliers enter the right-hand side. The
-   answer of the proximal system is off the true KKT conditions by delta * |a - a_prev|; once the
+   answer of the proximal system is off the true KKT conditions by ``delta * |a - a_prev|``; once the
    partition settles, delta shrinks 100-fold per step (down to 1e-12 max K_ii) until that is below
    ``tol``, so the answer is exact up to rounding, not up to delta.
 2. **Interior-point fallback.** Active-set rules of this kind are not globally convergent. When
@@ -69,6 +69,7 @@ import numpy as np
 import scipy.linalg as sla
 from sklearn.exceptions import ConvergenceWarning
 
+from .dual import dual_form
 from .problem import SVMProblem
 from .result import SVMResult
 
@@ -93,8 +94,8 @@ class _Data:
     def __init__(self, pr: SVMProblem):
         self.pr = pr
         self.n = pr.n
-        self.sqrt_w = np.sqrt(pr.w)
-        self.w = pr.w
+        self.sqrt_w = np.sqrt(pr.sample_weight)
+        self.w = pr.sample_weight
 
     def k(self, rows, cols) -> np.ndarray:
         pr = self.pr
@@ -336,10 +337,8 @@ def _interior_point(pr: SVMProblem, data: _Data, max_iter: int, tol: float = 1e-
     the globally convergent fallback of the active-set method.
     """
     n, C = pr.n, pr.C
-    if pr.task == "svc":
-        idx, sgn, e = np.arange(n), pr.y.copy(), 0.0
-    else:
-        idx, sgn, e = np.concatenate([np.arange(n)] * 2), np.concatenate([np.ones(n), -np.ones(n)]), pr.epsilon
+    form = dual_form(pr)
+    idx, sgn, e = form.index, form.sign, (pr.epsilon if pr.task == "svr" else 0.0)
     m = idx.size
     allp = np.arange(n)
     K = data.k(allp, allp)
@@ -430,13 +429,15 @@ def solve_quadratic(problem: SVMProblem, *, tol: float = 1e-10, max_iter: int = 
     Parameters
     ----------
     problem : SVMProblem with ``p=2``
+        The problem: data, kernel, C, epsilon (svr), sample weights and the correlation matrix S
+        of the loss (None: the identity).
     tol : float in (0, 1)
         Sign conditions (slack, multipliers) violated by no more than ``tol`` (relative to
-        max(1, max a) for multipliers, to max(1, max |y|) for svr margins) count as satisfied.
+        max(1, max a) for multipliers, to ``max(1, max |y|)`` for svr margins) count as satisfied.
     max_iter : int
         Cap on the iterations of each phase: active set (at most ``ACTIVE_SET_BUDGET`` of them
         before the fallback), interior point, crossover. An active-set step solves one linear
-        system of size |A| + |E| + 1; an interior-point step factors two n x n matrices
+        system of size ``|A| + |E| + 1``; an interior-point step factors two n x n matrices
         (svr: one n x n and one 2n x 2n).
 
     Returns
@@ -445,7 +446,7 @@ def solve_quadratic(problem: SVMProblem, *, tol: float = 1e-10, max_iter: int = 
         ``solver="newton-p2"``; ``a`` holds the multipliers of the margin constraints (svr: the
         LIBSVM form [alpha, alpha*]); ``objective``/``dual_objective`` are the primal and Wolfe
         dual values at the answer (as :func:`glopt.certify.certify` computes them);
-        ``extra`` has ``active_set_size`` (|A|, points with slack), ``margin_set_size`` (|E|, on
+        ``extra`` has ``active_set_size`` (``|A|``, points with slack), ``margin_set_size`` (``|E|``, on
         the margin), ``method`` (``"active-set"``, ``"interior-point+active-set"`` or
         ``"interior-point"``), ``active_set_iterations``, ``interior_point_iterations``,
         ``lstsq_solves`` (numerically singular systems met) and ``damped`` (a repeated partition
@@ -463,59 +464,73 @@ def solve_quadratic(problem: SVMProblem, *, tol: float = 1e-10, max_iter: int = 
     """
     tol, max_iter = _check(problem, tol, max_iter)
     t0 = time.perf_counter()
-    pr = problem
-    solver = _Solver(pr, tol)
+    solver = _Solver(problem, tol)
+    run = _run_phases(problem, solver, max_iter)
+    coef, a = _dual_point(problem, solver, run)
+    primal, dual = _objectives(problem, solver, run["f"], coef, a)
+    elapsed = time.perf_counter() - t0
+    if run["status"] != "optimal":
+        warnings.warn(f"solve_quadratic did not converge within max_iter={max_iter} iterations (active "
+                      "set, then interior point and crossover); increase max_iter (or loosen tol), and "
+                      "certify the answer with glopt.certify.certify", ConvergenceWarning, stacklevel=2)
+    state = run["state"]
+    return SVMResult(coef=coef, b=float(solver.b), a=a, objective=primal, dual_objective=dual,
+                     status=run["status"], n_iter=run["n_iter"] + run["ipm_iter"], solve_time=elapsed,
+                     solver="newton-p2",
+                     extra={"active_set_size": int(np.sum(state == _A)),
+                            "margin_set_size": int(np.sum(state == _E)),
+                            "method": run["method"], "active_set_iterations": run["n_iter"],
+                            "interior_point_iterations": run["ipm_iter"],
+                            "lstsq_solves": solver.n_lstsq,
+                            "damped": bool(run["info"].get("damped", False))})
+
+
+def _run_phases(pr: SVMProblem, solver: "_Solver", max_iter: int) -> dict:
+    """The active-set method; if it fails within its budget, the interior point method and the
+    active-set method from its partition (crossover), else the interior-point answer itself."""
     # starting partition: the points with positive slack at (coef = 0, b = b0) are in A
     r0 = (1.0 - pr.y * solver.b0) if pr.task == "svc" else np.abs(pr.y - solver.b0) - solver.eps
     state = np.where(r0 > 0, _A, _I).astype(np.int8)
     state, f, status, info = solver.run(state, min(max_iter, ACTIVE_SET_BUDGET))
-    n_iter, method, ipm_iter = info["n_iter"], "active-set", 0
-    n = pr.n
-    result_a = None
-    if status != "optimal":
-        # fallback: interior point, then the active-set method from its partition (crossover)
-        ipm = _interior_point(pr, solver.data, max_iter)
-        ipm_iter = ipm["n_iter"]
-        state_x, side_x, a_prev = _crossover(pr, ipm)
-        solver.side, solver.delta = side_x, solver.delta0
-        state_c, f_c, status_c, info_c = solver.run(state_x, max_iter, a_prev)
-        n_iter += info_c["n_iter"]
-        if status_c == "optimal":
-            state, f, status, method = state_c, f_c, status_c, "interior-point+active-set"
-        elif ipm["converged"]:
-            method, status = "interior-point", "optimal"
-            result_a = ipm["a"]
-            solver.coef = np.bincount(ipm["idx"], ipm["sgn"] * result_a, minlength=n)
-            solver.b = float(ipm["b"])
-            f = solver.data.decision(solver.coef, solver.b)
-    coef, b = solver.coef, solver.b
-    side = solver.side
-    if result_a is not None:
-        a = result_a
-    else:
-        a_side = np.where(state != _I, side * coef, 0.0)
-        coef = np.where(state != _I, coef, 0.0)
-        if pr.task == "svc":
-            a = a_side
-        else:
-            a = np.concatenate([np.where(side > 0, a_side, 0.0), np.where(side < 0, a_side, 0.0)])
-    # objectives as the certifier computes them
-    Kc = f - b
+    run = dict(state=state, f=f, status=status, info=info, n_iter=info["n_iter"], method="active-set",
+               ipm_iter=0, a=None)
+    if status == "optimal":
+        return run
+    ipm = _interior_point(pr, solver.data, max_iter)
+    run["ipm_iter"] = ipm["n_iter"]
+    state_x, side_x, a_prev = _crossover(pr, ipm)
+    solver.side, solver.delta = side_x, solver.delta0
+    state_c, f_c, status_c, info_c = solver.run(state_x, max_iter, a_prev)
+    run["n_iter"] += info_c["n_iter"]
+    if status_c == "optimal":
+        run.update(state=state_c, f=f_c, status=status_c, method="interior-point+active-set")
+    elif ipm["converged"]:
+        run.update(method="interior-point", status="optimal", a=ipm["a"])
+        solver.coef = np.bincount(ipm["idx"], ipm["sgn"] * ipm["a"], minlength=pr.n)
+        solver.b = float(ipm["b"])
+        run["f"] = solver.data.decision(solver.coef, solver.b)
+    return run
+
+
+def _dual_point(pr: SVMProblem, solver: "_Solver", run: dict):
+    """(coef, a) of the answer; a in the dual form's variables (svr: [alpha, alpha*])."""
+    coef = solver.coef
+    if run["a"] is not None:
+        return coef, run["a"]
+    state, side = run["state"], solver.side
+    a_side = np.where(state != _I, side * coef, 0.0)
+    coef = np.where(state != _I, coef, 0.0)
+    if pr.task == "svc":
+        return coef, a_side
+    return coef, np.concatenate([np.where(side > 0, a_side, 0.0), np.where(side < 0, a_side, 0.0)])
+
+
+def _objectives(pr: SVMProblem, solver: "_Solver", f, coef, a):
+    """Primal and Wolfe dual objectives at the answer, as the certifier computes them."""
+    Kc = f - solver.b
     reg = 0.5 * float(coef @ Kc)
     zeta = pr.slack(f)
     Z = np.flatnonzero(zeta)
     loss = pr.C * float(zeta[Z] @ solver.data.s_times(Z, Z, zeta[Z])) if Z.size else 0.0
     lin = float(a.sum()) if pr.task == "svc" else float(pr.y @ coef - pr.epsilon * a.sum())
-    elapsed = time.perf_counter() - t0
-    if status != "optimal":
-        warnings.warn(f"solve_quadratic did not converge within max_iter={max_iter} iterations (active "
-                      "set, then interior point and crossover); increase max_iter (or loosen tol), and "
-                      "certify the answer with glopt.certify.certify", ConvergenceWarning, stacklevel=2)
-    return SVMResult(coef=coef, b=float(b), a=a, objective=reg + loss, dual_objective=lin - reg - loss,
-                     status=status, n_iter=n_iter + ipm_iter, solve_time=elapsed, solver="newton-p2",
-                     extra={"active_set_size": int(np.sum(state == _A)),
-                            "margin_set_size": int(np.sum(state == _E)),
-                            "method": method, "active_set_iterations": n_iter,
-                            "interior_point_iterations": ipm_iter,
-                            "lstsq_solves": solver.n_lstsq,
-                            "damped": bool(info.get("damped", False))})
+    return reg + loss, lin - reg - loss

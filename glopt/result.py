@@ -10,9 +10,10 @@ import numpy as np
 class SVMResult:
     """Solution of one support-vector problem, whatever solved it.
 
-    The decision function is ``f(x) = sum_j coef[j] * K(x_j, x) + b``.
+    The decision function is ``f(x) = sum_j coef[j] * K(x_j, x) + b``. Every parameter is kept
+    as an attribute of the same name.
 
-    Attributes
+    Parameters
     ----------
     coef : ndarray of shape (n,)
         Expansion coefficients: ``y * a`` for classification, ``alpha - alpha*`` for regression.
@@ -21,21 +22,30 @@ class SVMResult:
     a : ndarray of shape (n,) or (2n,)
         Dual variables in the solver's own form: ``a`` for C-SVC, ``[alpha, alpha*]`` for
         epsilon-SVR (the LIBSVM 2n-variable form).
-    objective : float
+    objective : float, default nan
         Primal objective the solver reports (NaN when it has none).
-    dual_objective : float
+    dual_objective : float, default nan
         Dual objective the solver reports (NaN when it has none).
-    status : str
+    status : str, default "optimal"
         ``"optimal"`` or ``"max_iter"``, etc. The cvxpy layer raises instead of returning
         a non-optimal status.
-    n_iter : int
+    n_iter : int, default 0
         Iterations of the solver (interior-point iterations for Clarabel, pair updates for SMO).
-    solve_time : float
+    solve_time : float, default 0.0
         Wall-clock seconds spent in the solver.
-    solver : str
+    solver : str, default ""
         Who produced the result, e.g. ``"cvx-dual"``, ``"smo-wss3"``, ``"libsvm"``.
-    extra : dict
-        Solver-specific extras (``margin_duals`` of a cvxpy primal solve, gradients, histories).
+    extra : dict, optional
+        Solver-specific extras (``margin_duals`` of a cvxpy primal solve, gradients, histories);
+        default an empty dict.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.result import SVMResult
+    >>> result = SVMResult(coef=np.array([0.5, 0.0, -0.5]), b=0.1, a=np.array([0.5, 0.0, 0.5]))
+    >>> result.support
+    array([0, 2])
     """
 
     coef: np.ndarray

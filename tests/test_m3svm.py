@@ -9,7 +9,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from glopt.cvx.m3svm import solve_m3svm_reference
 from glopt.datasets import load_keel
-from glopt.multiclass import M3SVM, _Problem, m3svm_objective, smooth_hinge, solve_lbfgs
+from glopt.multiclass import M3SVM, m3svm_objective, smooth_hinge, solve_lbfgs
+from glopt.multiclass.solver import _Problem
 
 # The default estimator (smoothed hinge) and ISM3 with the paper's p = 4 (covers predict_proba).
 # Every check passes; none is marked as an expected failure.
@@ -82,7 +83,7 @@ def test_smoothed_solution_tends_to_hinge_optimum():
         assert -10 * hinge.tol * J0 <= gap <= bound
         assert J0 - 10 * hinge.tol * J0 <= res["objective"] <= J0 + bound   # the smoothed optimum
         gaps.append(gap / J0)
-    # it converges (about linearly in delta) and reaches the 1e-5 relative
+    # it converges (about linearly in delta) and reaches 1e-5 relative
     assert gaps[1] < gaps[0] / 3 and gaps[2] < gaps[1] / 3
     assert gaps[2] <= 1e-5
 

@@ -80,10 +80,10 @@ def test_weights_combine_sample_weights_and_s():
     S = correlation_matrix(pr.X, "G", 0.3)
     xi = np.abs(np.random.default_rng(0).normal(size=30))
     e = np.sqrt(xi + 1e-4)
-    d = np.sqrt(pr.w)
+    d = np.sqrt(pr.sample_weight)
     Sw = S * d[:, None] * d[None, :]
     np.testing.assert_allclose(gl_weights(pr, S, xi, 1e-4), Sw @ e / e, rtol=1e-12)
-    np.testing.assert_allclose(gl_weights(pr, np.eye(30), np.zeros(30), 1e-4), pr.w, rtol=1e-12)
+    np.testing.assert_allclose(gl_weights(pr, np.eye(30), np.zeros(30), 1e-4), pr.sample_weight, rtol=1e-12)
 
 
 def test_loose_inner_tolerance_is_refused():

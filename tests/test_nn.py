@@ -445,7 +445,7 @@ def _bad_cases():
         ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0])),
         ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0], s_kernel="I")),
         ("device", lambda: generalized_loss(o, t, X.to("meta"))),
-        ("weight must be a floating-point tensor \(K, D\)", lambda: ism3_loss(s, c, torch.randn(3))),
+        (r"weight must be a floating-point tensor \(K, D\)", lambda: ism3_loss(s, c, torch.randn(3))),
         ("NaN or infinity", lambda: generalized_loss(nan, t, X)),
         ("NaN or infinity", lambda: generalized_loss(o, t, X / 0)),
         ("NaN or infinity", lambda: ism3_loss(s, c, torch.full((3, 2), float("inf")))),

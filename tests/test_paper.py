@@ -12,7 +12,8 @@ from conftest import random_problem
 from glopt import smo
 from glopt.kernels import Correlation, correlation_matrix, median_sq_distance
 from glopt.mm import SMOInner, gl_objective, gl_weights, solve_mm, stationarity
-from glopt.paper import NotConvergentWarning, _paper_bounds, solve_paper
+from glopt.losses import mm_weights
+from glopt.paper import NotConvergentWarning, solve_paper
 from glopt.problem import SVMProblem
 
 pytestmark = pytest.mark.filterwarnings("ignore::glopt.paper.NotConvergentWarning")
@@ -72,12 +73,12 @@ def test_the_bounds_are_the_mm_weights():
     rng = np.random.default_rng(0)
     pr, S = _gauss_case(3, weighted=True)
     xi = np.where(rng.random(pr.n) < 0.4, 0.0, rng.exponential(size=pr.n))
-    w = pr.w
-    ours = _paper_bounds(S - np.diag(np.diag(S)), np.diag(S), w, np.sqrt(w), xi, 1e-4)
+    w = pr.sample_weight
+    ours = mm_weights(xi, S - np.diag(np.diag(S)), 1e-4, w, diagonal=np.diag(S))
     np.testing.assert_allclose(ours, gl_weights(pr, S, xi, 1e-4), rtol=1e-12)
     # with S = I they are the sample weights exactly (no ulp-level movement of the bounds)
     I = np.eye(pr.n)
-    assert np.array_equal(_paper_bounds(I - np.diag(np.diag(I)), np.diag(I), w, np.sqrt(w), xi, 1e-4), w)
+    assert np.array_equal(mm_weights(xi, I - np.diag(np.diag(I)), 1e-4, w, diagonal=np.diag(I)), w)
 
 
 # --------------------------------------------------------------------------------------------

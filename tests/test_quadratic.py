@@ -82,9 +82,9 @@ def test_identity_s_is_squared_hinge_or_squared_insensitive_loss(task, kernel, w
     f = problem.decision(result.coef, result.b)
     zeta = problem.slack(f)
     s = problem.y if task == "svc" else np.sign(problem.y - f)
-    np.testing.assert_allclose(result.coef, 2 * problem.C * problem.w * zeta * s, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(result.coef, 2 * problem.C * problem.sample_weight * zeta * s, rtol=1e-9, atol=1e-10)
     # independent objective: the squared hinge / squared epsilon-insensitive loss
-    obj = 0.5 * result.coef @ problem.gram() @ result.coef + problem.C * np.sum(problem.w * zeta ** 2)
+    obj = 0.5 * result.coef @ problem.gram() @ result.coef + problem.C * np.sum(problem.sample_weight * zeta ** 2)
     assert result.objective == pytest.approx(obj, rel=1e-12)
 
 

@@ -29,7 +29,9 @@ import warnings
 import clarabel
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
+from ..dual import dual_form
 from ..kernels import psd_factor
 from ..problem import SVMProblem
 from ..result import SVMResult
@@ -67,6 +69,42 @@ class Reference:
 
     ``solve(C=..., weights=...)`` changes only cvxpy Parameters, so repeated solves (an MM loop,
     a C grid) skip the compilation.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        The convex problem (p = 1, or p = 2 with its S).
+    **solver_options
+        Clarabel settings (names of ``clarabel.DefaultSettings``), over ``CLARABEL_DEFAULTS``.
+
+    Attributes
+    ----------
+    problem : SVMProblem
+        The problem last solved (rebuilt with the ``C`` and ``weights`` of a solve).
+    primal : cvxpy.Problem
+        The primal (P).
+    dual : cvxpy.Problem
+        The dual (D).
+
+    Raises
+    ------
+    TypeError
+        When ``problem`` is not an SVMProblem.
+    ValueError
+        When a solver option is not a Clarabel setting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.cvx import Reference
+    >>> from glopt.kernels import Kernel
+    >>> from glopt.problem import SVMProblem
+    >>> X = np.random.default_rng(0).normal(size=(20, 2))
+    >>> y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    >>> ref = Reference(SVMProblem(X, y, Kernel("linear"), task="svc", C=1.0))
+    >>> results = [ref.solve(C=C) for C in (0.1, 1.0, 10.0)]
+    >>> [r.status for r in results]
+    ['optimal', 'optimal', 'optimal']
     """
 
     def __init__(self, problem: SVMProblem, **solver_options):
@@ -76,6 +114,7 @@ class Reference:
         if unknown:
             raise ValueError(f"unknown Clarabel option(s) {unknown}; known: {sorted(CLARABEL_OPTIONS)}")
         self.problem = problem
+        self._form = dual_form(problem)
         self.options = {**CLARABEL_DEFAULTS, **solver_options}
         n, pr = problem.n, problem
         self._L = psd_factor(pr.gram())
@@ -89,41 +128,35 @@ class Reference:
 
     # ---------------------------------------------------------------- problems
     def _build_primal(self):
-        pr, L = self.problem, self._L
+        pr, L, form = self.problem, self._L, self._form
         w, b = cp.Variable(L.shape[1]), cp.Variable()
         f = L @ w + b
-        if pr.task == "svc":
-            xi = cp.Variable(pr.n, nonneg=True)
-            margins = [cp.multiply(pr.y, f) >= 1 - xi]
-            zeta = xi
-        elif pr.p == 1:
-            xi, xis = cp.Variable(pr.n, nonneg=True), cp.Variable(pr.n, nonneg=True)
-            margins = [pr.y - f <= pr.epsilon + xi, f - pr.y <= pr.epsilon + xis]
-            zeta = xi + xis
+        if pr.p == 1:
+            # one slack per dual variable: xi (svc), or xi and xi* of the two tube sides (svr)
+            xi = cp.Variable(form.size, nonneg=True)
+            slack, loss = xi, self.c[form.index] @ xi
         else:
+            # one slack per sample bounds both tube sides (docs/mathematics.md §1)
             zeta = cp.Variable(pr.n, nonneg=True)
-            margins = [pr.y - f <= pr.epsilon + zeta, f - pr.y <= pr.epsilon + zeta]
-        loss = self.c @ zeta if pr.p == 1 else self.C * cp.sum_squares(self._R.T @ zeta)
+            slack, loss = zeta[form.index], self.C * cp.sum_squares(self._R.T @ zeta)
+        # the margin constraint of dual variable t: s_t f(x_{i_t}) + q_t + slack_t >= 0
+        margins = [cp.multiply(form.sign, f[form.index]) + form.linear + slack >= 0]
         self._w, self._b, self._margins = w, b, margins
         self.primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w) + loss), margins)
 
     def _build_dual(self):
-        pr, L = self.problem, self._L
-        if pr.task == "svc":
-            a = cp.Variable(pr.n, nonneg=True)
-            coef = cp.multiply(pr.y, a)
-            lin, a_sum = cp.sum(a), a
-        else:
-            a = cp.Variable(2 * pr.n, nonneg=True)
-            alpha, alpha_s = a[:pr.n], a[pr.n:]
-            coef = alpha - alpha_s
-            lin = pr.y @ coef - pr.epsilon * cp.sum(a)
-            a_sum = alpha + alpha_s
+        pr, L, form = self.problem, self._L, self._form
+        a = cp.Variable(form.size, nonneg=True)
+        variables = np.arange(form.size)
+        # coef = B a and a_sum = |B| a with B the (n, l) incidence matrix of the dual form
+        B = sp.csr_matrix((form.sign, (form.index, variables)), shape=(pr.n, form.size))
+        coef, a_sum = B @ a, abs(B) @ a
+        lin = -form.linear @ a
         self._balance = cp.sum(coef) == 0
         cons = [self._balance]
         obj = lin - 0.5 * cp.sum_squares(L.T @ coef)
         if pr.p == 1:
-            cons.append(a <= (self.c if pr.task == "svc" else cp.hstack([self.c, self.c])))
+            cons.append(a <= self.c[form.index])
         else:
             u = cp.Variable(self._R.shape[1])
             cons.append(2 * self.C * (self._R @ u) >= a_sum)
@@ -146,11 +179,31 @@ class Reference:
             self.C.value = pr.C
 
     def _coef(self, a):
-        pr = self.problem
-        return pr.y * a if pr.task == "svc" else a[:pr.n] - a[pr.n:]
+        return dual_form(self.problem).coef(a)
 
     def solve_primal(self, C=None, weights=None) -> SVMResult:
-        """Solve (P); a = the dual values of the margin constraints."""
+        """Solve the primal (P); ``a`` holds the dual values of the margin constraints.
+
+        Parameters
+        ----------
+        C : float > 0, optional
+            New regularization constant; default the problem's.
+        weights : array_like of shape (n,), optional
+            New per-sample weights (p = 1 only); default the problem's.
+
+        Returns
+        -------
+        SVMResult
+            Solver ``"cvx-primal"``, with ``coef``, ``b``, ``a`` and ``objective``.
+
+        Raises
+        ------
+        ReferenceSolveError
+            When Clarabel does not end optimal.
+        ValueError
+            When ``weights`` are given for p = 2 (they enter the factor of S: build a new
+            Reference).
+        """
         self._set(C, weights)
         t = _solve(self.primal, "primal", self.options)
         a = np.concatenate([np.asarray(m.dual_value, float).ravel() for m in self._margins])
@@ -159,7 +212,28 @@ class Reference:
                          n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-primal")
 
     def solve_dual(self, C=None, weights=None) -> SVMResult:
-        """Solve (D); b = the multiplier of the balance constraint 1^T coef = 0."""
+        """Solve the dual (D); ``b`` is the multiplier of the balance constraint ``1^T coef = 0``.
+
+        Parameters
+        ----------
+        C : float > 0, optional
+            New regularization constant; default the problem's.
+        weights : array_like of shape (n,), optional
+            New per-sample weights (p = 1 only); default the problem's.
+
+        Returns
+        -------
+        SVMResult
+            Solver ``"cvx-dual"``, with ``coef``, ``b``, ``a`` and ``dual_objective``.
+
+        Raises
+        ------
+        ReferenceSolveError
+            When Clarabel does not end optimal.
+        ValueError
+            When ``weights`` are given for p = 2 (they enter the factor of S: build a new
+            Reference).
+        """
         self._set(C, weights)
         t = _solve(self.dual, "dual", self.options)
         a = np.asarray(self._a.value, float)
@@ -170,7 +244,30 @@ class Reference:
                          n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-dual")
 
     def solve(self, C=None, weights=None) -> SVMResult:
-        """Solve both: a from (D), b and the objective from (P), the margin duals of (P) in extra."""
+        """Solve both problems: ``a`` from (D), ``b`` and the objective from (P).
+
+        Parameters
+        ----------
+        C : float > 0, optional
+            New regularization constant; default the problem's.
+        weights : array_like of shape (n,), optional
+            New per-sample weights (p = 1 only); default the problem's.
+
+        Returns
+        -------
+        SVMResult
+            Solver ``"cvx"``, with both objectives; ``extra`` holds the margin duals of (P)
+            (``margin_duals``), its coefficients (``primal_coef``) and the bias of (D)
+            (``dual_b``).
+
+        Raises
+        ------
+        ReferenceSolveError
+            When Clarabel does not end optimal.
+        ValueError
+            When ``weights`` are given for p = 2 (they enter the factor of S: build a new
+            Reference).
+        """
         primal = self.solve_primal(C, weights)
         dual = self.solve_dual()
         return SVMResult(coef=dual.coef, b=primal.b, a=dual.a, objective=primal.objective,
@@ -181,5 +278,36 @@ class Reference:
 
 
 def solve_reference(problem: SVMProblem, **solver_options) -> SVMResult:
-    """Exact solution of ``problem`` (primal and dual) by cvxpy + Clarabel."""
+    """Solve ``problem`` exactly, primal and dual, by cvxpy and Clarabel.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        The convex problem (p = 1, or p = 2).
+    **solver_options
+        Clarabel settings, over ``CLARABEL_DEFAULTS``.
+
+    Returns
+    -------
+    SVMResult
+        The result of :meth:`Reference.solve`.
+
+    Raises
+    ------
+    ReferenceSolveError
+        When Clarabel does not end optimal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glopt.certify import certify
+    >>> from glopt.cvx import solve_reference
+    >>> from glopt.kernels import Kernel
+    >>> from glopt.problem import SVMProblem
+    >>> X = np.random.default_rng(0).normal(size=(30, 2))
+    >>> y = np.where(X[:, 0] + X[:, 1] > 0, 1.0, -1.0)
+    >>> problem = SVMProblem(X, y, Kernel("rbf", gamma=0.5), task="svc", C=1.0)
+    >>> bool(certify(solve_reference(problem), problem).ok(1e-6))
+    True
+    """
     return Reference(problem, **solver_options).solve()

@@ -16,7 +16,29 @@ SECTIONS = ("certification", "binary", "regression", "multiclass", "sweep")
 
 
 def run_sections(report, sections, *, seed: int, quick: bool, n_jobs: int) -> dict:
-    """Run the chosen sections into ``report``; returns {section: seconds}."""
+    """Run the chosen sections of the suite into a report.
+
+    A section that raises is recorded as a failure of the report (and an ``ERROR`` section), and
+    the next one runs.
+
+    Parameters
+    ----------
+    report : glopt.experiments.report.Report
+        The report the sections write their tables, plots and failures to.
+    sections : iterable of str
+        Section names, from ``SECTIONS``, run in this order.
+    seed : int
+        Seed of every split and random problem.
+    quick : bool
+        Small versions of the sections (True) or the full experiments.
+    n_jobs : int
+        Parallel fits in the grid searches.
+
+    Returns
+    -------
+    dict of str to float
+        Wall-clock seconds of each section run.
+    """
     from . import binary, certification, multiclass, regression, sweep
 
     calls = {
@@ -40,7 +62,38 @@ def run_sections(report, sections, *, seed: int, quick: bool, n_jobs: int) -> di
 
 def validate(*, out: str, seed: int = 0, quick: bool = True, n_jobs: int = 1, sections=SECTIONS,
              scheduler: str | None = None, progress: bool = True, echo=print) -> int:
-    """Run the suite, write the report to ``out``; returns the number of failures."""
+    """Run the validation suite and write its report (what ``glopt validate`` runs).
+
+    Parameters
+    ----------
+    out : str
+        Report directory: ``report.md``, one CSV per table, ``timings.csv`` and PNG plots.
+    seed : int, default 0
+        Seed of every split and random problem.
+    quick : bool, default True
+        Small versions of the sections (True) or the full experiments.
+    n_jobs : int, default 1
+        Parallel fits in the grid searches (the workers of a local Dask cluster).
+    sections : sequence of str, default ``SECTIONS``
+        The sections to run, in this order.
+    scheduler : str, optional
+        Where the grid searches run: None for local joblib processes, ``"local"`` for a local
+        Dask cluster, or the address of a running Dask scheduler (``tcp://host:8786``).
+    progress : bool, default True
+        Show progress bars.
+    echo : callable, default print
+        Receives the progress and summary lines.
+
+    Returns
+    -------
+    int
+        The number of failures (0 when every check passes).
+
+    Raises
+    ------
+    ValueError
+        When a section name is unknown.
+    """
     import numpy as np
 
     from .. import __version__

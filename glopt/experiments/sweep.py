@@ -8,8 +8,8 @@ import numpy as np
 
 from .report import ERROR
 
-# the range 1e-4..1e2, and on to 1e4: on this set the closest pairs are ~0.02 apart, so S
-# reaches I only once gamma_s passes 1 / 0.02^2
+# the range 1e-4..1e2 of the paper's sweep, and on to 1e4: on this set the closest pairs are ~0.02
+# apart, so S reaches I only once gamma_s passes 1 / 0.02^2
 GAMMAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
 
 

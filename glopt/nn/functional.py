@@ -207,13 +207,41 @@ def _scale_gamma(feats: torch.Tensor, d2: torch.Tensor | None = None) -> torch.T
 
 def rff_frequencies(s_kernel: str, n_features: int, n_components: int, random_state=0, nu: float = 1.5,
                     alpha: float = 1.0):
-    """Unit-scale spectral frequencies W1 (D, R) and phases (R,) as numpy arrays.
+    """Unit-scale spectral frequencies and phases of the random Fourier features of S.
 
     W for a given gamma_s is ``sqrt(gamma_s) * W1``: the G, M and Q spectral samplers of
     :func:`glopt.kernels.spectral_frequencies` all scale that way, so the draw is the same as
     ``spectral_frequencies(s_kernel, gamma_s, ...)`` and can be made once and reused when
-    gamma_s='scale' changes from batch to batch. ``random_state``: int (the same draw on every call
-    and every rank), None (fresh) or a numpy Generator (advanced by the call).
+    gamma_s='scale' changes from batch to batch.
+
+    Parameters
+    ----------
+    s_kernel : {'G', 'Q', 'M'}
+        Correlation kernel whose spectral density is sampled.
+    n_features : int
+        Feature dimension D, >= 1.
+    n_components : int
+        Number of random features R, >= 1.
+    random_state : int, numpy.random.Generator or None, default=0
+        A nonnegative int gives the same draw on every call and every rank, None a fresh one, a
+        Generator is advanced by the call.
+    nu : {0.5, 1.5, 2.5}, default=1.5
+        Matern order (``s_kernel='M'``).
+    alpha : float, default=1.0
+        Rational-quadratic shape, > 0 (``s_kernel='Q'``).
+
+    Returns
+    -------
+    W1 : numpy.ndarray of shape (n_features, n_components)
+        Frequencies for gamma_s = 1.
+    phase : numpy.ndarray of shape (n_components,)
+        Phases, uniform on [0, 2 pi).
+
+    Raises
+    ------
+    ValueError
+        If ``random_state``, ``n_features`` or ``n_components`` is invalid, or a kernel option
+        (checked by :func:`glopt.kernels.spectral_frequencies`).
     """
     if isinstance(random_state, np.random.Generator):
         rng = random_state
@@ -236,18 +264,12 @@ def _check_rff_seed(s_approx, global_batch, random_state):
                          "draws the same frequencies")
 
 
-def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.Tensor | None = None, *,
-                     task: str = "regression", p: int = 2, s_kernel: str = "G", gamma_s="scale",
-                     nu: float = 1.5, alpha: float = 1.0, class_mask: bool = False, epsilon: float = 0.0,
-                     eps: float = 1e-4, s_approx: str = "exact", n_components: int = 256, random_state=0,
-                     global_batch: bool = False, reduction: str = "mean", _rff=None) -> torch.Tensor:
-    """Generalized loss e^T S(features) e, reduced (see :class:`glopt.nn.GeneralizedLoss`).
+def _loss_options(task, p, s_kernel, gamma_s, nu, alpha, class_mask, epsilon, eps, s_approx, n_components,
+                  random_state, global_batch, reduction):
+    """The options of :func:`generalized_loss`, checked alone and against each other.
 
-    Shapes: regression ``input`` (B, *) and ``target`` (B, *) alike; binary classification ``input``
-    (B,) or (B, 1) with ``target`` of the same shape in {-1, +1}; one-vs-rest ``input`` (B, K) with
-    ``target`` (B,) class indices. ``features`` (B, *) (flattened per sample), required unless
-    ``s_kernel='I'``. Output: scalar, or for 'none' a (B, T) tensor of e_it (S e_t)_i (T outputs
-    or K classes; B is the global batch under ``global_batch``).
+    Returns (p, gamma, epsilon, eps, R): gamma is None for gamma_s='scale' (resolved on each
+    batch), else the checked number.
     """
     choice(reduction, "reduction", REDUCTIONS)
     choice(task, "task", TASKS)
@@ -267,6 +289,11 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
     _check_rff_seed(s_approx, global_batch, random_state)
     if s_kernel == "I" and s_approx == "rff":
         raise ValueError("s_approx='rff' approximates G, Q or M; s_kernel='I' needs no approximation")
+    return p, None if scale else gamma, epsilon, eps, R
+
+
+def _check_batch(input, target, features, s_kernel: str) -> int:
+    """The tensor arguments of :func:`generalized_loss`, checked; returns the batch size B."""
     _check_tensor(input, "input")
     _check_tensor(target, "target")
     if not input.is_floating_point():
@@ -284,7 +311,148 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
     elif s_kernel != "I":
         raise ValueError(f"s_kernel={s_kernel!r} computes S on features: pass features (B, ...) (the network "
                          "inputs, or penultimate features, detached)")
+    return B
 
+
+def _gather_global(xi, feats, codes):
+    """Slacks, features and class codes of the global batch (each None stays None).
+
+    Under a torch.distributed process group of several ranks they are all-gathered; otherwise
+    the local ones are returned.
+    """
+    dist, world, rank = _world()
+    if world > 1:
+        parts = [xi] + ([feats] if feats is not None else []) + ([codes] if codes is not None else [])
+        parts = _all_gather(parts, dist, world, rank)
+        xi = parts[0]
+        feats = parts[1] if feats is not None else None
+        codes = parts[-1] if codes is not None else None
+    return xi, feats, codes
+
+
+def _exact_s(feats, codes, s_kernel: str, gamma, nu: float, alpha: float, class_mask: bool, dtype):
+    """S (B, B) of the features; gamma None: gamma_s='scale' on this batch."""
+    d2 = squared_distances(feats, feats, xp=torch)
+    # exact zeros on the diagonal (S_ii = 1, as glopt.kernels.Correlation.block), and no
+    # gradient through them (the Matern sqrt has an unbounded slope at d = 0).
+    d2 = d2.masked_fill(torch.eye(d2.shape[0], dtype=torch.bool, device=d2.device), 0.0)
+    g = _scale_gamma(feats, d2) if gamma is None else gamma
+    S = s_from_sqdist(d2, s_kernel, g, nu, alpha, xp=torch)
+    if class_mask:
+        S = S * (codes[:, None] == codes[None, :]).to(dtype)
+    return S
+
+
+def _rff_map(feats, s_kernel: str, gamma, nu: float, alpha: float, R: int, random_state, rff, dtype):
+    """Random Fourier features Z (B, R) with S ~ Z Z^T; gamma None: gamma_s='scale' on this batch.
+
+    ``rff``: frequencies and phases drawn before (:func:`rff_frequencies`), or None to draw them.
+    """
+    g = _scale_gamma(feats) if gamma is None else gamma
+    if rff is None:
+        rff = rff_frequencies(s_kernel, feats.shape[1], R, random_state, nu, alpha)
+    W1, phase = (torch.as_tensor(a, dtype=dtype, device=feats.device) for a in rff)
+    if W1.shape != (feats.shape[1], R):
+        raise ValueError(f"features have {feats.shape[1]} columns, the frequencies {tuple(W1.shape)}")
+    scale_w = torch.sqrt(g) if isinstance(g, torch.Tensor) else math.sqrt(g)
+    return math.sqrt(2.0 / R) * torch.cos(feats @ (W1 * scale_w) + phase)      # (B, R)
+
+
+def _rff_terms(e, Z, codes, n_classes: int, class_mask: bool, dtype):
+    """The per-element terms e_it (S e_t)_i (B, T) with S ~ Z Z^T (class-masked exactly)."""
+    if class_mask:
+        # exact mask: one block Z_c^T e_c per class, S ~ sum_c Z_c Z_c^T on that class's rows
+        onehot = F.one_hot(codes, n_classes).to(dtype)                      # (B, C)
+        U = torch.einsum("bc,br,bt->crt", onehot, Z, e)                      # (C, R, T)
+        return e * torch.einsum("br,brt->bt", Z, U[codes])
+    return e * (Z @ (Z.t() @ e))
+
+
+def _reduce_terms(per, p: int, eps: float, reduction: str):
+    """The reduction of the per-element terms e_it (S e_t)_i."""
+    if p == 1:
+        # drop the diagonal's smoothing: S_ii e_i^2 = xi_i + eps contributes xi_i, so that S = I
+        # gives the L1 / hinge loss; the gradient is that of L_eps (glopt.losses, eps > 0).
+        per = per - eps
+    return _reduce(per, reduction)
+
+
+def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.Tensor | None = None, *,
+                     task: str = "regression", p: int = 2, s_kernel: str = "G", gamma_s="scale",
+                     nu: float = 1.5, alpha: float = 1.0, class_mask: bool = False, epsilon: float = 0.0,
+                     eps: float = 1e-4, s_approx: str = "exact", n_components: int = 256, random_state=0,
+                     global_batch: bool = False, reduction: str = "mean", _rff=None) -> torch.Tensor:
+    """Generalized loss ``e^T S(features) e`` of a batch, reduced.
+
+    ``e_i`` is the per-sample error raised to p/2: regression ``|t - o|`` (minus ``epsilon``,
+    clipped at 0), classification the hinge slack ``max(0, 1 - t o)`` (binary targets in
+    {-1, +1}, or one-vs-rest over the K classes of class-index targets). Several outputs share S:
+    the loss is ``sum_t e_t^T S e_t``. The module form, with the options explained at length, is
+    :class:`glopt.nn.GeneralizedLoss`.
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        Floating-point predictions: regression ``(B, *)``; binary classification (B,) or (B, 1);
+        one-vs-rest (B, K) class scores. B >= 1 (a batch of one sample has S = [[1]], the
+        standard loss).
+    target : torch.Tensor
+        Regression: the shape of ``input``; binary classification: the shape of ``input``, values
+        in {-1, +1}; one-vs-rest: (B,) integer class indices in [0, K).
+    features : torch.Tensor, optional
+        ``(B, *)`` features S is computed on, flattened per sample (the network inputs, or
+        detached penultimate features); required unless ``s_kernel='I'``.
+    task : {'regression', 'classification'}, default='regression'
+        Regression residuals or classification hinge slacks.
+    p : {2, 1}, default=2
+        2: the quadratic loss ``xi^T S xi`` (S = I: MSELoss, or the squared hinge). 1: the loss
+        ``sum_ij S_ij sqrt(xi_i xi_j)`` (S = I: L1Loss, or the hinge), evaluated with
+        ``e = sqrt(xi + eps)`` and the diagonal's eps subtracted again.
+    s_kernel : {'G', 'Q', 'M', 'I'}, default='G'
+        Correlation kernel of S (:func:`glopt.kernels.s_from_sqdist`); 'I': the standard loss.
+    gamma_s : float or 'scale', default='scale'
+        Inverse squared length scale of S, > 0; 'scale': 1 / (median squared pairwise distance
+        of the features over the first SCALE_SAMPLES samples of the batch; no gradient).
+    nu : {0.5, 1.5, 2.5}, default=1.5
+        Matern order (``s_kernel='M'``).
+    alpha : float, default=1.0
+        Rational-quadratic shape, > 0 (``s_kernel='Q'``).
+    class_mask : bool, default=False
+        Zero S between samples of different classes (classification only).
+    epsilon : float, default=0.0
+        Insensitive zone of the regression error, >= 0 (regression only).
+    eps : float, default=1e-4
+        Smoothing of p = 1, > 0 (margin units).
+    s_approx : {'exact', 'rff'}, default='exact'
+        'exact': S is B x B, O(B^2 D); 'rff': random Fourier features, ``S ~ Z Z^T``, O(B D R).
+    n_components : int, default=256
+        Number of random features R (``s_approx='rff'``), >= 1.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seed of the random frequencies (:func:`rff_frequencies`); an int under ``global_batch``
+        with ``s_approx='rff'``, so that every rank draws the same.
+    global_batch : bool, default=False
+        Under an initialized torch.distributed process group of several ranks, S spans the
+        global batch (all-gathered; gradients flow through this rank's samples only). Every rank
+        must call the loss. Otherwise the ordinary loss.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        'mean': sum / numel of e; 'sum'; 'none': the per-element terms.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar, or for 'none' a (B, T) tensor of the terms ``e_it (S e_t)_i`` (minus eps for
+        p = 1), T the outputs (1 for binary, K for one-vs-rest), B the global batch under
+        ``global_batch``; float32 (float64 for float64 ``input``), evaluated with autocast off.
+
+    Raises
+    ------
+    ValueError
+        If an option is unknown, out of range or inconsistent with another, or a tensor has the
+        wrong type, shape, device or (in eager mode) non-finite values or bad labels.
+    """
+    p, gamma, epsilon, eps, R = _loss_options(task, p, s_kernel, gamma_s, nu, alpha, class_mask, epsilon, eps,
+                                              s_approx, n_components, random_state, global_batch, reduction)
+    B = _check_batch(input, target, features, s_kernel)
     dtype = _compute_dtype(input)
     # S and its products in float32 (or float64) even under autocast: the loss is not autocast.
     with torch.autocast(device_type=input.device.type, enabled=False):
@@ -293,13 +461,7 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
         if s_kernel != "I":
             feats = features.reshape(B, -1).to(dtype)
         if global_batch:
-            dist, world, rank = _world()
-            if world > 1:
-                parts = [xi] + ([feats] if feats is not None else []) + ([codes] if codes is not None else [])
-                parts = _all_gather(parts, dist, world, rank)
-                xi = parts[0]
-                feats = parts[1] if feats is not None else None
-                codes = parts[-1] if codes is not None else None
+            xi, feats, codes = _gather_global(xi, feats, codes)
         if s_kernel == "I" or xi.shape[0] == 1:
             # a batch of one sample has S = [[1]] whatever the kernel: the standard loss
             # e_i (I e)_i = xi^p exactly: p = 2 is MSELoss / the squared hinge, p = 1 L1Loss / the hinge.
@@ -308,36 +470,11 @@ def generalized_loss(input: torch.Tensor, target: torch.Tensor, features: torch.
         # p = 1: e = sqrt(xi + eps); the smoothing keeps d e / d xi finite at xi = 0 (docs/mathematics.md §3).
         e = xi if p == 2 else torch.sqrt(xi + eps)
         if s_approx == "exact":
-            d2 = squared_distances(feats, feats, xp=torch)
-            # exact zeros on the diagonal (S_ii = 1, as glopt.kernels.Correlation.block), and no
-            # gradient through them (the Matern sqrt has an unbounded slope at d = 0).
-            d2 = d2.masked_fill(torch.eye(d2.shape[0], dtype=torch.bool, device=d2.device), 0.0)
-            g = _scale_gamma(feats, d2) if scale else gamma
-            S = s_from_sqdist(d2, s_kernel, g, nu, alpha, xp=torch)
-            if class_mask:
-                S = S * (codes[:, None] == codes[None, :]).to(dtype)
-            per = e * (S @ e)
+            per = e * (_exact_s(feats, codes, s_kernel, gamma, nu, alpha, class_mask, dtype) @ e)
         else:
-            g = _scale_gamma(feats) if scale else gamma
-            if _rff is None:
-                _rff = rff_frequencies(s_kernel, feats.shape[1], R, random_state, nu, alpha)
-            W1, phase = (torch.as_tensor(a, dtype=dtype, device=feats.device) for a in _rff)
-            if W1.shape != (feats.shape[1], R):
-                raise ValueError(f"features have {feats.shape[1]} columns, the frequencies {tuple(W1.shape)}")
-            scale_w = torch.sqrt(g) if isinstance(g, torch.Tensor) else math.sqrt(g)
-            Z = math.sqrt(2.0 / R) * torch.cos(feats @ (W1 * scale_w) + phase)      # (B, R)
-            if class_mask:
-                # exact mask: one block Z_c^T e_c per class, S ~ sum_c Z_c Z_c^T on that class's rows
-                onehot = F.one_hot(codes, n_classes).to(dtype)                      # (B, C)
-                U = torch.einsum("bc,br,bt->crt", onehot, Z, e)                      # (C, R, T)
-                per = e * torch.einsum("br,brt->bt", Z, U[codes])
-            else:
-                per = e * (Z @ (Z.t() @ e))
-        if p == 1:
-            # drop the diagonal's smoothing: S_ii e_i^2 = xi_i + eps contributes xi_i, so that S = I
-            # gives the L1 / hinge loss; the gradient is that of L_eps (glopt.losses, eps > 0).
-            per = per - eps
-        return _reduce(per, reduction)
+            Z = _rff_map(feats, s_kernel, gamma, nu, alpha, R, random_state, _rff, dtype)
+            per = _rff_terms(e, Z, codes, n_classes, class_mask, dtype)
+        return _reduce_terms(per, p, eps, reduction)
 
 
 # --------------------------------------------------------------------------------------
@@ -355,11 +492,35 @@ def _check_weight(weight, n_classes: int | None = None, matrix: bool = False):
 
 def one_vs_rest_svm_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None, *,
                          C: float = 1.0, reduction: str = "mean") -> torch.Tensor:
-    """C * sum_n sum_k max(0, 1 - t_kn y_kn)^2 (+ 0.5 ||weight||^2), see :class:`glopt.nn.OneVsRestSVMLoss`.
+    """One-vs-rest squared-hinge SVM loss of class scores, with an optional weight penalty.
 
-    ``input`` (B, K) scores y, ``target`` (B,) class indices (t_kn = +1 for the true class, -1
-    otherwise), ``weight`` any tensor (the last layer's weight). 'mean' divides the data term by B,
-    'none' returns the (B,) per-sample data terms without the weight penalty.
+    The loss is ``C * sum_n sum_k max(0, 1 - t_kn y_kn)^2 + 0.5 ||weight||^2`` with t_kn = +1 for
+    the true class and -1 otherwise (module form: :class:`glopt.nn.OneVsRestSVMLoss`).
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        (B, K) floating-point class scores y, K >= 2.
+    target : torch.Tensor
+        (B,) integer class indices in [0, K).
+    weight : torch.Tensor, optional
+        The last layer's weight (any shape); adds ``0.5 ||weight||^2`` unless reduction='none'.
+    C : float, default=1.0
+        Weight of the data term, > 0.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        'mean' divides the data term by B; 'none' returns the per-sample data terms without the
+        weight penalty.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar, or (B,) for 'none'; float32, or float64 where ``input`` (or the penalized
+        ``weight``) is float64.
+
+    Raises
+    ------
+    ValueError
+        If an option or a tensor is invalid (type, shape, device, labels).
     """
     choice(reduction, "reduction", REDUCTIONS)
     C = _positive(C, "C")
@@ -379,11 +540,28 @@ def one_vs_rest_svm_loss(input: torch.Tensor, target: torch.Tensor, weight: torc
 
 
 def margin_penalty(weight: torch.Tensor, p: float = 2.0) -> torch.Tensor:
-    """sum_{k<l} ||w_k - w_l||^p over the rows of ``weight`` (K, D), vectorized over the K(K-1)/2 pairs.
+    """M3SVM's margin regularizer ``sum_{k<l} ||w_k - w_l||^p`` over the rows of a weight matrix.
 
-    For p < 2, ||v||^p has an unbounded or undefined slope at v = 0; the gradient is set to 0 where
-    two rows coincide (a subgradient for p >= 1), via a double ``where`` so no NaN reaches autograd.
-    Memory O(K^2 D / 2).
+    Vectorized over the K (K - 1) / 2 pairs (memory O(K^2 D / 2)). For p < 2, ``||v||^p`` has an
+    unbounded or undefined slope at v = 0; the gradient is set to 0 where two rows coincide (a
+    subgradient for p >= 1), via a double ``where`` so no NaN reaches autograd.
+
+    Parameters
+    ----------
+    weight : torch.Tensor
+        (K, D) floating-point class weights w_k (trailing dimensions are flattened).
+    p : float, default=2.0
+        Power of the pairwise norms, > 0.
+
+    Returns
+    -------
+    penalty : torch.Tensor
+        A scalar, float32 (float64 for float64 ``weight``).
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not a positive number or ``weight`` is not a floating-point matrix.
     """
     p = _positive(p, "p")
     _check_weight(weight, matrix=True)
@@ -401,10 +579,37 @@ def margin_penalty(weight: torch.Tensor, p: float = 2.0) -> torch.Tensor:
 
 def ism3_loss(input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, *, lam: float = 1e-3,
               p: float = 2.0, reduction: str = "mean") -> torch.Tensor:
-    """Softmax cross-entropy + lam * sum_{k<l} ||w_k - w_l||^p, see :class:`glopt.nn.ISM3Loss`.
+    """ISM3 loss: softmax cross-entropy plus M3SVM's margin regularizer on the class weights.
 
-    ``input`` (B, K) logits, ``target`` (B,) class indices, ``weight`` (K, D) the last layer's class
-    weights. 'none' returns the (B,) per-sample cross-entropies without the penalty.
+    The loss is ``cross_entropy(input, target) + lam * sum_{k<l} ||w_k - w_l||^p`` (module form:
+    :class:`glopt.nn.ISM3Loss`; the regularizer is :func:`margin_penalty`).
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        (B, K) floating-point logits, K >= 2.
+    target : torch.Tensor
+        (B,) integer class indices in [0, K).
+    weight : torch.Tensor
+        (K, D) the last layer's class weights.
+    lam : float, default=1e-3
+        Weight of the margin regularizer, >= 0.
+    p : float, default=2.0
+        Power of the pairwise norms, > 0.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        Reduction of the cross-entropy; 'none' returns the per-sample cross-entropies without
+        the regularizer.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar, or (B,) for 'none'; float32, or float64 where ``input`` (or, with the
+        regularizer, ``weight``) is float64.
+
+    Raises
+    ------
+    ValueError
+        If an option or a tensor is invalid (type, shape, device, labels, weight rows).
     """
     choice(reduction, "reduction", REDUCTIONS)
     lam = _positive(lam, "lam", allow_zero=True)

@@ -2,9 +2,9 @@
 
 C-SVC (l = n variables) and epsilon-SVR (LIBSVM's 2n-variable form) are both written as
 
-    min_a 0.5 a^T Q a + p^T a   s.t.  y^T a = 0,  0 <= a_t <= u_t,  Q_ts = y_t y_s K(x_idx_t, x_idx_s)
+    min_a 0.5 a^T Q a + q^T a   s.t.  s^T a = 0,  0 <= a_t <= u_t,  Q_tr = s_t s_r K(x_{i_t}, x_{i_r})
 
-and solved by :class:`glopt.smo._solver.SMOEngine`.
+by their adapter in :mod:`glopt.dual` and solved by :class:`glopt.smo._solver.SMOEngine`.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import numpy as np
 from .._checks import as_float_array, boolean, tolerance
 from .._checks import resolve_n_jobs as _resolve_n_jobs
 from ..kernels import Kernel
+from ..dual import DualForm, dual_form
 from ..problem import SVMProblem
 from ..result import SVMResult
 from ._solver import SMOEngine, openmp_max_threads
@@ -28,12 +29,35 @@ _CHUNK = 1000
 
 
 def default_max_iter(n_variables: int) -> int:
-    """LIBSVM's iteration cap: max(10,000,000, 100 * l)."""
+    """LIBSVM's iteration cap: max(10,000,000, 100 * l).
+
+    Parameters
+    ----------
+    n_variables : int
+        Number of dual variables l (n for svc, 2n for svr).
+
+    Returns
+    -------
+    int
+        The iteration cap max(10,000,000, 100 * l).
+    """
     return max(10_000_000, 100 * int(n_variables))
 
 
 def resolve_n_jobs(n_jobs) -> int:
-    """Threads for kernel columns: None = all OpenMP threads, k > 0 = k, -k = all but k-1."""
+    """Threads for kernel columns: None = all OpenMP threads, k > 0 = k, -k = all but k-1.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        None = all OpenMP threads, k > 0 = k, -k = all but k-1 (0 is refused).
+
+    Returns
+    -------
+    int
+        The number of threads (at least 1), capped at the number of CPUs (or OpenMP's thread
+        count, if larger).
+    """
     return _resolve_n_jobs(n_jobs, openmp_max_threads())
 
 
@@ -58,38 +82,6 @@ def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback
         raise ValueError(f"precision must be 'single' or 'double', got {precision!r}")
 
 
-def _feasible_start(a0, y, u, delta: float = 0.0) -> np.ndarray:
-    """a0 clipped to [0, u], then y^T a = delta restored by moving the variables with most room.
-
-    Only as many variables as needed are moved (largest room first, ties by index), so a warm
-    start after a change of bounds stays close to a0 and its gradient update stays cheap.
-    """
-    a = np.clip(a0, 0.0, u)
-    r = delta - float(y @ a)
-    if r == 0.0:
-        return a
-    # direction of change of a_t that raises y^T a by sign(r): up for y_t = sign(r), else down
-    s = np.sign(r)
-    up = y == s
-    room = np.where(up, u - a, a)
-    order = np.argsort(-room, kind="stable")
-    need = abs(r)
-    total = float(room.sum())
-    if total < need * (1.0 - 1e-12):
-        raise ValueError(
-            f"a0 cannot be made feasible: y^T a must change by {r:.6g} but the bounds leave room for "
-            f"{total:.6g} only")
-    for t in order:
-        if need <= 0.0:
-            break
-        step = min(room[t], need)
-        if step <= 0.0:
-            break
-        a[t] = min(u[t], a[t] + step) if up[t] else max(0.0, a[t] - step)
-        need -= step
-    return a
-
-
 def _drive(engine, callback, callback_every, verbose) -> str:
     """Run the engine to a status ("optimal", "max_iter" or "callback"), calling back between chunks."""
     chunk = callback_every if (callback is not None or verbose) else _CHUNK
@@ -106,58 +98,33 @@ def _drive(engine, callback, callback_every, verbose) -> str:
                 return "callback"
 
 
-def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
-                   max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-                   callback_every=1000, verbose=False, precision="single", _cache_mode="auto",
-                   _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
+def _check_problem(problem: SVMProblem) -> None:
     if problem.p != 1 or problem.S is not None:
         raise ValueError("the SMO engine solves p=1 problems (weighted hinge / epsilon-insensitive "
                          f"loss) only, got p={problem.p}; use glopt.cvx for p=2")
-    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose)
-    # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
-    # LIBSVM's iterations
-    single = precision == "single" or bool(_qfloat)
-    polish = not _qfloat
-    n_threads = resolve_n_jobs(n_jobs)
-    n = problem.n
-    u_n = problem.upper
-    if problem.task == "svc":
-        idx = np.arange(n, dtype=np.int32)
-        yv = problem.y.astype(np.float64)
-        p = -np.ones(n)
-        u = u_n.copy()
-    else:
-        idx = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int32)
-        yv = np.concatenate([np.ones(n), -np.ones(n)])
-        p = np.concatenate([problem.epsilon - problem.y, problem.epsilon + problem.y])
-        u = np.concatenate([u_n, u_n])
-    l = idx.size
-    max_iter = default_max_iter(l) if max_iter is None else int(max_iter)
 
-    grad_ref = a_ref = None
+
+def _start_point(form: DualForm, a0, grad0):
+    """The feasible start a, and the (grad_ref, a_ref) pair the engine updates the gradient from."""
     if a0 is None:
         if grad0 is not None:
             raise ValueError("grad0 needs a0 (the point it is the gradient at)")
-        a = np.zeros(l)
-    else:
-        a0 = as_float_array(a0, "a0", ndim=1)
-        if a0.size != l:
-            raise ValueError(f"a0 has length {a0.size}, expected {l} "
-                             f"({'n' if problem.task == 'svc' else '2n'} dual variables)")
-        a = _feasible_start(a0, yv, u)
-        if grad0 is not None:
-            grad0 = as_float_array(grad0, "grad0", ndim=1)
-            if grad0.size != l:
-                raise ValueError(f"grad0 has length {grad0.size}, expected {l}")
-            grad_ref, a_ref = grad0, a0
+        return np.zeros(form.size), None, None
+    a0 = as_float_array(a0, "a0", ndim=1)
+    if a0.size != form.size:
+        raise ValueError(f"a0 has length {a0.size}, expected {form.size} "
+                         f"({'n' if form.size == form.n_samples else '2n'} dual variables)")
+    a = form.feasible_start(a0)
+    if grad0 is None:
+        return a, None, None
+    grad0 = as_float_array(grad0, "grad0", ndim=1)
+    if grad0.size != form.size:
+        raise ValueError(f"grad0 has length {grad0.size}, expected {form.size}")
+    return a, grad0, a0
 
-    k = problem.kernel
-    t0 = time.perf_counter()
-    engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, idx, yv, p, u, a, float(tol),
-                       int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20, n_threads, max_iter,
-                       grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
-                       adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min),
-                       single=single)
+
+def _run(engine, *, single, polish, callback, callback_every, verbose) -> str:
+    """Drive the engine to its final status, with the double-precision finish after single."""
     status = _drive(engine, callback, callback_every, verbose)
     if single and polish:
         # The single-precision iterations solved the problem with Q rounded to float; the answer
@@ -173,22 +140,25 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
             status = "callback"
         if status != "callback":
             status = _drive(engine, callback, callback_every, verbose)
-    fin = engine.finish()
-    solve_time = time.perf_counter() - t0
+    return status
 
+
+def _result(form: DualForm, fin: dict, status: str, *, tol, wss, max_iter, n_threads, solve_time,
+            verbose) -> SVMResult:
+    """The engine's final state as an :class:`SVMResult` (a warning when max_iter was reached)."""
     a = fin["a"]
     if not (np.all(np.isfinite(a)) and np.isfinite(fin["rho"]) and np.isfinite(fin["obj"])):
         # the data checks rule out overflowing inputs; this guards the answer itself
         raise FloatingPointError(
             "the SMO's answer is not finite (the kernel values or the gradient overflowed): scale X, "
             "or use a smaller C, gamma or degree")
-    coef = yv * a if problem.task == "svc" else a[:n] - a[n:]
+    coef = form.coef(a)
     if status == "max_iter":
         from sklearn.exceptions import ConvergenceWarning
         warnings.warn(
             f"SMO stopped at max_iter={max_iter} iterations with KKT violation m(a)-M(a) = "
             f"{fin['violation']:.3g} > tol = {tol:g}. Raise max_iter, increase tol, or scale the "
-            "data (standardize X, smaller C or gamma).", ConvergenceWarning, stacklevel=3)
+            "data (standardize X, smaller C or gamma).", ConvergenceWarning, stacklevel=4)
     if verbose:
         print(f"smo {status}: {fin['n_iter']} iterations, violation {fin['violation']:.3e}, "
               f"dual {-fin['obj']:.12g}, {solve_time:.3f} s", flush=True)
@@ -197,17 +167,43 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
         "violation": fin["violation"],
         "rho": fin["rho"],
         "n_sv": int(np.count_nonzero(coef)),
-        "n_bounded": int(np.count_nonzero(a >= u)),
+        "n_bounded": int(np.count_nonzero(a >= form.upper)),
         **{key: fin[key] for key in ("kernel_evals", "n_shrink", "n_reconstruct", "cache_mode",
                                      "parallel_columns", "serial_columns", "n_iter_single",
                                      "precision", "cache_peak_bytes")},
         "n_threads": n_threads,
         "tol": float(tol),
-        "upper": u,
+        "upper": form.upper,
     }
     return SVMResult(coef=coef, b=-fin["rho"], a=a, objective=float("nan"),
                      dual_objective=-fin["obj"], status=status, n_iter=fin["n_iter"],
                      solve_time=solve_time, solver=f"smo-wss{int(wss)}", extra=extra)
+
+
+def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
+                   max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
+                   callback_every=1000, verbose=False, precision="single", _cache_mode="auto",
+                   _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
+    _check_problem(problem)
+    _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose)
+    # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
+    # LIBSVM's iterations
+    single = precision == "single" or bool(_qfloat)
+    n_threads = resolve_n_jobs(n_jobs)
+    form = dual_form(problem)
+    max_iter = default_max_iter(form.size) if max_iter is None else int(max_iter)
+    a, grad_ref, a_ref = _start_point(form, a0, grad0)
+    k = problem.kernel
+    t0 = time.perf_counter()
+    engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign, form.linear,
+                       form.upper, a, float(tol), int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20,
+                       n_threads, max_iter, grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
+                       adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single)
+    status = _run(engine, single=single, polish=not _qfloat, callback=callback,
+                  callback_every=callback_every, verbose=verbose)
+    fin = engine.finish()
+    return _result(form, fin, status, tol=tol, wss=wss, max_iter=max_iter, n_threads=n_threads,
+                   solve_time=time.perf_counter() - t0, verbose=verbose)
 
 
 _DOC_OPTIONS = """
@@ -230,7 +226,7 @@ _DOC_OPTIONS = """
         Warm start (l = n for svc, 2n for svr). Clipped to [0, u]; y^T a = 0 is then restored by
         moving the variables with the most room.
     grad0 : array (l,), optional
-        The gradient ``Q a0 + p`` at a0 (``result.extra["grad"]`` of an earlier solve with the same
+        The gradient ``Q a0 + q`` at a0 (``result.extra["grad"]`` of an earlier solve with the same
         data, kernel and epsilon, whatever the bounds): the start gradient is then updated only for
         the variables that clipping or restoring changed.
     callback : callable(info) -> bool, optional
@@ -239,6 +235,8 @@ _DOC_OPTIONS = """
         (status "callback"). With ``precision="single"`` the objective is that of the rounded Q
         until the switch to double precision, which is reported once more with the exact one.
     callback_every : int >= 1
+        Iterations between two calls of ``callback`` (and between two progress lines with
+        ``verbose``).
     verbose : bool
         Print progress every ``callback_every`` iterations.
     precision : {"single", "double"}
@@ -265,15 +263,22 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
 
     Parameters
     ----------
-    X : array (n, d), or the (n, n) Gram matrix for a precomputed kernel
-    y : array (n,) of labels in {-1, +1}
-    C : float > 0
-    weights : array (n,) of positive numbers, optional (upper bounds C * weights)
-    kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
+    X : ndarray of shape (n, d), or (n, n)
+        Training inputs; the (n, n) Gram matrix for a precomputed kernel.
+    y : ndarray of shape (n,)
+        Labels in {-1, +1}.
+    C : float > 0, default=1.0
+        Weight of the loss (upper bounds C * weights).
+    weights : ndarray of shape (n,), optional
+        Positive per-sample weights (upper bounds C * weights).
+    kernel : glopt.kernels.Kernel, optional
+        The kernel K (default Kernel("rbf", gamma=1.0)).
     {options}
     Returns
     -------
-    SVMResult with coef = y * a, b = -rho (LIBSVM), dual_objective, extra["grad"], extra["violation"].
+    SVMResult
+        The solution, with coef = y * a, b = -rho (LIBSVM), dual_objective, ``extra["grad"]`` and
+        ``extra["violation"]``.
     """
     kernel = Kernel("rbf", gamma=1.0) if kernel is None else kernel
     problem = SVMProblem(X, y, kernel=kernel, task="svc", C=C, weights=weights)
@@ -293,16 +298,23 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
 
     Parameters
     ----------
-    X : array (n, d), or the (n, n) Gram matrix for a precomputed kernel
-    y : array (n,) of real targets
-    C : float > 0
-    epsilon : float >= 0
-    weights : array (n,) of positive numbers, optional
-    kernel : glopt.kernels.Kernel, optional (default Kernel("rbf", gamma=1.0))
+    X : ndarray of shape (n, d), or (n, n)
+        Training inputs; the (n, n) Gram matrix for a precomputed kernel.
+    y : ndarray of shape (n,)
+        Real targets.
+    C : float > 0, default=1.0
+        Weight of the loss (upper bounds C * weights).
+    epsilon : float >= 0, default=0.1
+        Width of the insensitive tube.
+    weights : ndarray of shape (n,), optional
+        Positive per-sample weights (upper bounds C * weights).
+    kernel : glopt.kernels.Kernel, optional
+        The kernel K (default Kernel("rbf", gamma=1.0)).
     {options}
     Returns
     -------
-    SVMResult with coef = alpha - alpha*, b = -rho, a = [alpha, alpha*] (length 2n).
+    SVMResult
+        The solution, with coef = alpha - alpha*, b = -rho and a = [alpha, alpha*] (length 2n).
     """
     kernel = Kernel("rbf", gamma=1.0) if kernel is None else kernel
     problem = SVMProblem(X, y, kernel=kernel, task="svr", C=C, weights=weights, epsilon=epsilon)
@@ -314,8 +326,25 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
 def solve(problem: SVMProblem, **options) -> SVMResult:
     """Solve an :class:`~glopt.problem.SVMProblem` (task svc or svr, p = 1) by SMO.
 
-    ``options`` are those of :func:`solve_svc` after the problem data (tol, wss, shrinking,
-    cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).
+    Parameters
+    ----------
+    problem : SVMProblem
+        The problem to solve: task 'svc' or 'svr', p = 1 and no correlation matrix S.
+    **options : dict
+        The options of :func:`solve_svc` after the problem data (tol, wss, shrinking,
+        cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).
+
+    Returns
+    -------
+    SVMResult
+        The solution, as :func:`solve_svc` (svc) or :func:`solve_svr` (svr) returns it.
+
+    Raises
+    ------
+    TypeError
+        When ``problem`` is not an :class:`~glopt.problem.SVMProblem`.
+    ValueError
+        When an option is unknown or invalid, or the problem is not a p = 1 problem without S.
     """
     if not isinstance(problem, SVMProblem):
         raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")

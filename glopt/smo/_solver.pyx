@@ -31,13 +31,13 @@ iterations go on with float64 columns until the stopping rule holds for the exac
 its gradient, bias and objective are those of the double-precision problem.
 
 Kernel columns are computed with OpenMP (one thread per block of entries, each entry by exactly one
-thread with the same arithmetic, so results do not depend on the number of threads).
+thread with the same arithmetic, so results do not depend on the number of threads); a build
+without OpenMP computes them on one thread, with the same results.
 
 The solver is a resumable state object: ``run(k)`` performs at most k iterations without the GIL
 and returns, so the Python face can call callbacks and check for KeyboardInterrupt between chunks.
 """
 cimport cython
-cimport openmp
 from cython.parallel cimport prange
 from libc.math cimport HUGE_VAL
 from libc.stdlib cimport calloc, free, malloc, realloc
@@ -45,6 +45,12 @@ from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 import numpy as np
+
+
+# OpenMP where the build has it; without, one thread and prange's loops serial
+cdef extern from "_openmp.h":
+    int gl_omp_max_threads() noexcept nogil
+    int gl_omp_thread_num() noexcept nogil
 
 
 # shrinking period after a warm start with a blocked gradient: such starts are near the optimum
@@ -55,263 +61,14 @@ _WARM_SHRINK = 100
 
 
 def openmp_max_threads():
-    """Number of OpenMP threads the extension would use by default."""
-    return openmp.omp_get_max_threads()
+    """Number of OpenMP threads the extension would use by default (1 in a build without OpenMP)."""
+    return gl_omp_max_threads()
 
 
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-    #include <math.h>
-
-    #define GL_K_LINEAR 0
-    #define GL_K_RBF 1
-    #define GL_K_POLY 2
-    #define GL_K_PRECOMPUTED 3
-    #define GL_BLOCK 256
-
-    /* Let gcc if-convert (and so vectorize) the selects of the loops below; this changes no
-       arithmetic result. No fused multiply-add (the avx512f clone would contract): a kernel
-       value must not depend on whether a vector body or a remainder loop computed it. */
-    #if defined(__GNUC__) && !defined(__clang__)
-    #pragma GCC push_options
-    #pragma GCC optimize("no-trapping-math", "fp-contract=off")
-    #endif
-
-    #include "_fastexp.h"  /* gl_exp_neg (glopt/_fastexp.h) */
-
-    static inline double gl_powi(double base, int times) {
-        double tmp = base, ret = 1.0;
-        int t;
-        for (t = times; t > 0; t /= 2) {
-            if (t % 2 == 1) ret *= tmp;
-            tmp = tmp * tmp;
-        }
-        return ret;
-    }
-
-    /* Kernel value from the inner product (and squared norms for rbf). */
-    static inline double gl_from_dot(int kind, double dot, double sqa, double sqb,
-                                     double gamma, double coef0, int degree, Py_ssize_t d) {
-        double v;
-        if (kind == GL_K_RBF) return gl_exp_neg(-gamma * gl_d2(sqa, sqb, dot, GL_D2_FLOOR(d)));
-        if (kind == GL_K_LINEAR) return dot;
-        return gl_powi(gamma * dot + coef0, degree);
-    }
-
-    /* Sequential inner product: the same summation order as the blocked version below. */
-    static inline double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) {
-        double s = 0.0;
-        Py_ssize_t m;
-        for (m = 0; m < d; m++) s += a[m] * b[m];
-        return s;
-    }
-
-    /* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1) (or outf[j], rounded to float, when
-       outf is not NULL), with z_j the j-th column of the
-       column-major XT (leading dimension ld) and sqv[j] its squared norm; yv may be NULL (no
-       signs). Every entry is computed with the same operations whatever the block boundaries
-       (no fused multiply-add in either clone), so the result does not depend on how [j0, j1)
-       is split between threads. Not for precomputed kernels. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    __attribute__((target_clones("avx512f", "avx2", "default")))
-    #endif
-    static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
-                          const double* xr, double sqr, const double* XT, Py_ssize_t ld,
-                          const double* sqv, const double* yv, double yr,
-                          Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) {
-        double acc[GL_BLOCK];
-        Py_ssize_t jb, je, len, t, m;
-        for (jb = j0; jb < j1; jb += GL_BLOCK) {
-            je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
-            len = je - jb;
-            for (t = 0; t < len; t++) acc[t] = 0.0;
-            for (m = 0; m < d; m++) {
-                const double xm = xr[m];
-                const double* col = XT + m * ld + jb;
-                for (t = 0; t < len; t++) acc[t] += xm * col[t];
-            }
-            if (kind == GL_K_RBF) {
-                const double* sq = sqv + jb;
-                const double fl = GL_D2_FLOOR(d);
-                for (t = 0; t < len; t++) acc[t] = gl_exp_neg(-gamma * gl_d2(sqr, sq[t], acc[t], fl));
-            } else if (kind == GL_K_POLY) {
-                for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
-            }
-            if (outf != NULL) {           /* single-precision column: round the double value */
-                if (yv != NULL) {
-                    const double* ys = yv + jb;
-                    for (t = 0; t < len; t++) outf[jb + t] = (float) ((yr * ys[t]) * acc[t]);
-                } else {
-                    for (t = 0; t < len; t++) outf[jb + t] = (float) acc[t];
-                }
-            } else if (yv != NULL) {
-                const double* ys = yv + jb;
-                for (t = 0; t < len; t++) out[jb + t] = (yr * ys[t]) * acc[t];
-            } else {
-                for (t = 0; t < len; t++) out[jb + t] = acc[t];
-            }
-        }
-    }
-
-    /* A[j] += sum_e cf[e] K(x_e, z_j) and B[j] += sum_e cu[e] K(x_e, z_j) for j in [j0, j1),
-       x_e the data rows rows[e] (row-major X, squared norms sq), z_j and sqv as in gl_kblock. The
-       sums run over e in order; which path computes entry j depends only on j's place in
-       [j0, j1), and the caller's blocks do not depend on the number of threads, so neither does
-       the result. RBF: 32 (then 8) entries j at a time by gl_gauss_sums (glopt/_fastexp.h; four
-       interleaved exp chains at 32, one would be latency-bound), with fused multiply-adds where
-       the target has them (1.24x; entries may differ from gl_kblock's in the last bit); other
-       kernels and the remainder: through gl_kblock and a scratch block tb. */
-    #if defined(__GNUC__) && !defined(__clang__)
-    #pragma GCC push_options
-    #pragma GCC optimize("fp-contract=fast")
-    #endif
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    __attribute__((target_clones("avx512f", "avx2", "default")))
-    #endif
-    static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
-                         const double* X, const double* sq, const int* rows, const double* cf,
-                         const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
-                         const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
-                         double* tb) {
-        Py_ssize_t e, j, k;
-    #ifdef GL_HAVE_V8
-        if (kind == GL_K_RBF) {
-            for (j = j0; j + 32 <= j1; j += 32)
-                gl_gauss_sums32(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
-            for (; j + 8 <= j1; j += 8)
-                gl_gauss_sums8(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
-            j0 = j;   /* the remainder below, by the scalar path */
-        }
-    #endif
-        if (j1 <= j0) return;
-        for (e = 0; e < ne; e++) {
-            gl_kblock(kind, d, gamma, coef0, degree, X + (Py_ssize_t) rows[e] * d, sq[rows[e]],
-                      XT, ld, sqv, NULL, 1.0, j0, j1, tb, NULL);
-            /* gl_axpy_d's loop, written here so that it compiles with FMA like the rest of
-               this function (gl_axpy_d is built without; results would move in the last bit) */
-            if (cf[e] != 0.0)
-                for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
-            if (cu[e] != 0.0)
-                for (k = j0; k < j1; k++) B[k] += cu[e] * tb[k];
-        }
-    }
-    #if defined(__GNUC__) && !defined(__clang__)
-    #pragma GCC pop_options
-    #endif
-
-    /* out[i] = exp(x[i]) through the vector exps (32 and 8 lanes) and the scalar one for the
-       rest, as gl_kgrad splits its entries (tests: every lane equals gl_exp_neg bit for bit). */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    __attribute__((target_clones("avx512f", "avx2", "default")))
-    #endif
-    static void gl_exp_neg_lanes(const double* x, double* out, Py_ssize_t n) {
-        Py_ssize_t i = 0;
-    #ifdef GL_HAVE_V8
-        for (; i + 32 <= n; i += 32) {
-            gl_v32d v;
-            memcpy(&v, x + i, sizeof(v));
-            v = gl_exp_neg_v32(v);
-            memcpy(out + i, &v, sizeof(v));
-        }
-        for (; i + 8 <= n; i += 8) {
-            gl_v8d v;
-            memcpy(&v, x + i, sizeof(v));
-            v = gl_exp_neg_v8(v);
-            memcpy(out + i, &v, sizeof(v));
-        }
-    #endif
-        for (; i < n; i++) out[i] = gl_exp_neg(x[i]);
-    }
-
-    /* Working-set selection scans. upm[t] / lowm[t] are 1.0 when variable t is in I_up / I_low
-       (it may move so as to raise / lower y^T a... i.e. y_t a_t up / down), else 0.0. The scans are
-       branch-free where the data decide, and the choices are exactly those of LIBSVM's
-       select_working_set (ties go to the last index). */
-
-    /* i = argmax over I_up of -y_t G_t; returns -1 if I_up is empty. */
-    static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* restrict y,
-                            const double* restrict upm, double* gmax) {
-        double best = -HUGE_VAL;
-        int idx = -1;
-        Py_ssize_t t;
-        for (t = 0; t < n; t++) {
-            double v = upm[t] > 0.5 ? -(y[t] * G[t]) : -HUGE_VAL;
-            if (v >= best) { best = v; idx = (int) t; }
-        }
-        *gmax = best;
-        return best == -HUGE_VAL ? -1 : idx;
-    }
-
-    /* j = argmax over I_low of y_t G_t (WSS1); returns -1 if I_low is empty. */
-    static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* restrict y,
-                             const double* restrict lowm, double* gmax2) {
-        double best = -HUGE_VAL;
-        int idx = -1;
-        Py_ssize_t t;
-        for (t = 0; t < n; t++) {
-            double v = lowm[t] > 0.5 ? y[t] * G[t] : -HUGE_VAL;
-            if (v >= best) { best = v; idx = (int) t; }
-        }
-        *gmax2 = best;
-        return best == -HUGE_VAL ? -1 : idx;
-    }
-
-    /* Second-order choice of j for a given i (LIBSVM WSS3): over I_low with
-       grad_diff = Gmax + y_j G_j > 0, maximize grad_diff^2 / quad_coef (quad_coef = QD_i + QD_j -
-       2 y_i y_j Q_ij, replaced by tau when <= 0), i.e. minimize LIBSVM's obj_diff = -that. Also
-       returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n.
-       The column Qi is double (_d) or single precision (_f, LIBSVM's Qfloat, promoted exactly).
-
-       gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q. */
-    #define GL_DEF_COLUMN_OPS(SUF, QT)                                                         \
-    static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                   \
-                                      const double* restrict y, const double* restrict lowm,    \
-                                      const double* restrict QD, const QT* restrict Qi,         \
-                                      double Gmax, double QDi, double yi, double tau,           \
-                                      double* restrict score, double* restrict lowyg,           \
-                                      double* gmax2) {                                          \
-        Py_ssize_t j;                                                                           \
-        double best = -0.5, g2 = -HUGE_VAL;                                                     \
-        int idx = -1;                                                                           \
-        for (j = 0; j < n; j++) {          /* vectorized */                                     \
-            double yj = y[j];                                                                   \
-            double yg = yj * G[j];                                                              \
-            double gd = Gmax + yg;                                                              \
-            double q = QDi + QD[j] - 2.0 * yi * yj * (double) Qi[j];                            \
-            double sc;                                                                          \
-            q = q > 0 ? q : tau;                                                                \
-            sc = (gd * gd) / q;                                                                 \
-            sc = gd > 0 ? sc : -1.0;                                                            \
-            score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
-            lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
-        }                                                                                       \
-        for (j = 0; j < n; j++) {                                                               \
-            double sc = score[j], v = lowyg[j];                                                 \
-            if (sc >= best) { best = sc; idx = (int) j; }                                       \
-            g2 = v > g2 ? v : g2;                                                               \
-        }                                                                                       \
-        *gmax2 = g2;                                                                            \
-        return idx;                                                                             \
-    }                                                                                           \
-    static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
-                               double da, const QT* restrict b, double db) {                    \
-        Py_ssize_t k;                                                                           \
-        for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                \
-    }                                                                                           \
-    static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
-                              const QT* restrict a) {                                           \
-        Py_ssize_t k;                                                                           \
-        for (k = 0; k < n; k++) G[k] += c * (double) a[k];                                      \
-    }
-    GL_DEF_COLUMN_OPS(d, double)
-    GL_DEF_COLUMN_OPS(f, float)
-
-    #if defined(__GNUC__) && !defined(__clang__)
-    #pragma GCC pop_options
-    #endif
-    """
+# the kernel columns and the column operations are C (vector extensions, target clones and
+# per-function optimize options, which Cython cannot express)
+cdef extern from "_kernel_columns.h":
+    int GL_BLOCK
     double gl_exp_neg(double x) noexcept nogil
     double gl_from_dot(int kind, double dot, double sqa, double sqb, double gamma, double coef0,
                        int degree, Py_ssize_t d) noexcept nogil
@@ -320,13 +77,14 @@ cdef extern from *:
                    const double* xr, double sqr, const double* XT, Py_ssize_t ld,
                    const double* sqv, const double* yv, double yr,
                    Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) noexcept nogil
-    int GL_BLOCK
     void gl_exp_neg_lanes(const double* x, double* out, Py_ssize_t n) noexcept nogil
     void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
                   const double* X, const double* sq, const int* rows, const double* cf,
                   const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
                   const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
                   double* tb) noexcept nogil
+
+cdef extern from "_column_ops.h":
     int gl_select_up(Py_ssize_t n, const double* G, const double* y, const double* upm,
                      double* gmax) noexcept nogil
     int gl_select_low(Py_ssize_t n, const double* G, const double* y, const double* lowm,
@@ -343,7 +101,6 @@ cdef extern from *:
                     double db) noexcept nogil
     void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
     void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
-
 
 def _exp_neg(double x):
     """The engine's exp for x <= 0 (exposed for tests)."""
@@ -544,33 +301,83 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
         tc.par = False
 
 
+cdef int _check_problem(const double[:, ::1] Xv, str kernel, int wss, const int[::1] idxv,
+                        const double[::1] yv, const double[::1] pv, const double[::1] uv,
+                        const double[::1] av) except -1:
+    """Raise ValueError for an unknown kernel or wss, mismatched lengths or an idx out of range."""
+    cdef int l = idxv.shape[0], n = Xv.shape[0]
+    if kernel not in KERNEL_CODES:
+        raise ValueError(f"unknown kernel {kernel!r}")
+    if wss not in (1, 3):
+        raise ValueError(f"wss must be 1 or 3, got {wss}")
+    if yv.shape[0] != l or pv.shape[0] != l or uv.shape[0] != l or av.shape[0] != l:
+        raise ValueError("idx, y, p, u and a must have the same length")
+    if l < 1 or n < 1:
+        raise ValueError("empty problem")
+    if kernel == "precomputed" and Xv.shape[1] != n:
+        raise ValueError("precomputed kernel needs a square Gram matrix")
+    idx_np = np.asarray(idxv)
+    if idx_np.min() < 0 or idx_np.max() >= n:
+        raise ValueError("idx out of range")
+    return 0
+
+
 @cython.final
 cdef class SMOEngine:
     """Resumable LIBSVM-class SMO solver state (see the module docstring).
 
+    The problem is the dual form of :mod:`glopt.dual`: min 0.5 a^T Q a + q^T a, s^T a = const,
+    0 <= a <= u, Q_tr = s_t s_r K(x_{i_t}, x_{i_r}).
+
     Parameters
     ----------
-    X : float64 array (n, d), C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"``
-    kernel, gamma, degree, coef0 : kernel definition
-    idx : int32 array (l,), data row of each variable
-    y : float64 array (l,) of +-1
-    p : float64 array (l,), linear term
-    u : float64 array (l,) of positive upper bounds
-    a : float64 array (l,), feasible starting point (0 <= a <= u; y^T a is kept)
-    tol : stopping tolerance on m(a) - M(a)
-    wss : 1 or 3
+    X : ndarray of float64, shape (n, d)
+        The data, C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"``.
+    kernel : {"linear", "rbf", "poly", "precomputed"}
+        The kernel.
+    gamma : float
+        Kernel coefficient (rbf, poly).
+    degree : int
+        Degree of the polynomial kernel.
+    coef0 : float
+        Constant term of the polynomial kernel.
+    idx : ndarray of int32, shape (l,)
+        Data row i_t of each variable.
+    y : ndarray of float64, shape (l,)
+        The signs s_t in {-1, +1}.
+    p : ndarray of float64, shape (l,)
+        The linear term q (LIBSVM's name p).
+    u : ndarray of float64, shape (l,)
+        Positive upper bounds.
+    a : ndarray of float64, shape (l,)
+        Feasible starting point (0 <= a <= u; s^T a is kept).
+    tol : float
+        Stopping tolerance on m(a) - M(a).
+    wss : {1, 3}
+        Working-set selection: maximal violating pair or second order.
     shrinking : bool
-    cache_bytes : kernel cache budget in bytes (at least two full columns are always allowed)
-    n_threads : OpenMP threads for kernel columns
-    max_iter : iteration cap
-    grad_ref, a_ref : optional gradient ``Q a_ref + p`` at a reference point ``a_ref``; the
-        starting gradient is then ``grad_ref + Q (a - a_ref)``, computed from the columns of the
-        variables that differ only (default: a_ref = 0, grad_ref = p)
-    mode : "auto", "permuted" or "gather" (cache mode; "permuted" needs idx to be a permutation)
-    adaptive_threads : measure serial and parallel columns and use the faster (default); False
-        computes every large column with all n_threads
-    par_min : columns shorter than this are computed by one thread (default 2048)
-    single : keep the kernel columns in single precision, as LIBSVM's cache (Qfloat) does: half the
+        LIBSVM's shrinking heuristic.
+    cache_bytes : float
+        Kernel cache budget in bytes (at least two full columns are always allowed).
+    n_threads : int
+        OpenMP threads for kernel columns.
+    max_iter : int
+        Iteration cap.
+    grad_ref : ndarray of float64, shape (l,), optional
+        Gradient ``Q a_ref + q`` at a reference point ``a_ref``; the starting gradient is then
+        ``grad_ref + Q (a - a_ref)``, computed from the columns of the variables that differ only
+        (default: a_ref = 0, grad_ref = q).
+    a_ref : ndarray of float64, shape (l,), optional
+        The reference point of ``grad_ref``.
+    mode : {"auto", "permuted", "gather"}
+        Cache mode; "permuted" needs idx to be a permutation.
+    adaptive_threads : bool
+        Measure serial and parallel columns and use the faster (default); False computes every
+        large column with all n_threads.
+    par_min : int
+        Columns shorter than this are computed by one thread (default 2048; -1: the default).
+    single : bool
+        Keep the kernel columns in single precision, as LIBSVM's cache (Qfloat) does: half the
         memory per column, so twice the columns fit in ``cache_bytes``. The iterations then solve
         the problem with the rounded Q (with LIBSVM's ordering of the samples they are LIBSVM's,
         one for one); :meth:`to_double` recomputes the gradient exactly and continues in double
@@ -694,36 +501,39 @@ cdef class SMOEngine:
         cdef const double[::1] pv = np.ascontiguousarray(p, dtype=np.float64)
         cdef const double[::1] uv = np.ascontiguousarray(u, dtype=np.float64)
         cdef const double[::1] av = np.ascontiguousarray(a, dtype=np.float64)
-        cdef const double[::1] gv
-        cdef const double[::1] arv
-        cdef int l = idxv.shape[0]
-        cdef int n = Xv.shape[0]
-        cdef int t, r
-        cdef Py_ssize_t m
-        cdef long long budget, col
-        if kernel not in KERNEL_CODES:
-            raise ValueError(f"unknown kernel {kernel!r}")
-        if wss not in (1, 3):
-            raise ValueError(f"wss must be 1 or 3, got {wss}")
-        if yv.shape[0] != l or pv.shape[0] != l or uv.shape[0] != l or av.shape[0] != l:
-            raise ValueError("idx, y, p, u and a must have the same length")
-        if l < 1 or n < 1:
-            raise ValueError("empty problem")
-        if kernel == "precomputed" and Xv.shape[1] != n:
-            raise ValueError("precomputed kernel needs a square Gram matrix")
-        idx_np = np.asarray(idxv)
-        if idx_np.min() < 0 or idx_np.max() >= n:
-            raise ValueError("idx out of range")
-        self._X_keep = Xv     # keeps the buffer behind kd.X alive
+        _check_problem(Xv, kernel, wss, idxv, yv, pv, uv, av)
+        self._set_data(Xv, idxv.shape[0], kernel, gamma, degree, coef0)
+        self._set_options(tol, wss, shrinking, cache_bytes, n_threads, max_iter, adaptive_threads,
+                          par_min, single)
+        self._reset_state()
+        self._set_cache_mode(idxv, mode)
+        self._alloc_positions()
+        self._set_kernel_copy(Xv, idxv)
+        self._set_variables(idxv, yv, pv, uv, av)
+        self._alloc_cache()
+        self._start_gradient(av, grad_ref, a_ref)
+        self._set_objective()
+
+    # ------------------------------------------------------------------ construction
+    cdef int _set_data(self, const double[:, ::1] Xv, int l, str kernel, double gamma, int degree,
+                       double coef0) except -1:
+        """The data, kernel definition and problem sizes (kd points into Xv, kept alive here)."""
+        self._X_keep = Xv
         self.kd.X = &Xv[0, 0]
-        self.kd.n = n
+        self.kd.n = Xv.shape[0]
         self.kd.d = Xv.shape[1]
         self.kd.kind = KERNEL_CODES[kernel]
         self.kd.degree = degree
         self.kd.gamma = gamma
         self.kd.coef0 = coef0
         self.l = l
-        self.n = n
+        self.n = Xv.shape[0]
+        return 0
+
+    cdef int _set_options(self, double tol, int wss, bint shrinking, double cache_bytes,
+                          int n_threads, long long max_iter, bint adaptive_threads,
+                          Py_ssize_t par_min, bint single) except -1:
+        """The solver's options and its thread control."""
         self.tol = tol
         self.wss = wss
         self.shrinking = shrinking
@@ -731,18 +541,27 @@ cdef class SMOEngine:
         _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
         self.single = single
         self.cache_bytes = cache_bytes
-        self.iter_single = -1
         self.max_iter = max_iter
+        return 0
+
+    cdef int _reset_state(self) except -1:
+        """Iteration state and counters of a fresh solve (first shrinking after min(l, 1000))."""
+        self.iter_single = -1
         self.iter = 0
         self.unshrink = False
-        self.shrink_period = min(l, 1000)
+        self.shrink_period = min(self.l, 1000)
         self.counter = self.shrink_period + 1
         self.gbar_valid = False
         self.finished = False
         self.kernel_evals = 0
         self.n_shrink_calls = 0
         self.n_reconstruct = 0
+        return 0
 
+    cdef int _set_cache_mode(self, const int[::1] idxv, str mode) except -1:
+        """Permuted or gather cache (module docstring); "auto": permuted if idx is a permutation."""
+        cdef int l = self.l, n = self.n
+        idx_np = np.asarray(idxv)
         if mode == "auto":
             self.permuted = l == n and np.array_equal(np.sort(idx_np), np.arange(n))
         elif mode == "permuted":
@@ -753,7 +572,11 @@ cdef class SMOEngine:
             self.permuted = False
         else:
             raise ValueError(f"unknown cache mode {mode!r}")
+        return 0
 
+    cdef int _alloc_positions(self) except -1:
+        """The per-position arrays (length l) and the scratch of the selection scans."""
+        cdef int l = self.l
         self.xrow = <int*> malloc(l * sizeof(int))
         self.active_set = <int*> malloc(l * sizeof(int))
         self.y = <double*> malloc(l * sizeof(double))
@@ -772,28 +595,41 @@ cdef class SMOEngine:
                 or self.QD == NULL or self.status == NULL or self.scratch == NULL
                 or self.upm == NULL or self.lowm == NULL):
             raise MemoryError()
+        return 0
+
+    cdef int _set_kernel_copy(self, const double[:, ::1] Xv, const int[::1] idxv) except -1:
+        """Squared norms of the rows and X's column-major copy that the blocked columns read, in
+        the order of the variables (permuted) or of the rows (gather); none for precomputed."""
+        cdef int n = self.n, l = self.l
+        cdef int t, r
+        cdef Py_ssize_t m
         self.kd.XT = NULL
         self.kd.sqv = NULL
         self.kd.ld = 0
-        if self.kd.kind != K_PRECOMPUTED:
-            self.kd.sq = <double*> malloc(n * sizeof(double))
-            if self.kd.sq == NULL:
-                raise MemoryError()
-            for r in range(n):
-                self.kd.sq[r] = gl_dot_seq(self.kd.X + <Py_ssize_t> r * self.kd.d,
-                                           self.kd.X + <Py_ssize_t> r * self.kd.d, self.kd.d)
-            # column-major copy, in the order of the variables (permuted) or of the rows (gather)
-            self.kd.ld = l if self.permuted else n
-            self.kd.XT = <double*> malloc(max(self.kd.ld * self.kd.d, 1) * sizeof(double))
-            self.kd.sqv = <double*> malloc(self.kd.ld * sizeof(double))
-            if self.kd.XT == NULL or self.kd.sqv == NULL:
-                raise MemoryError()
-            for t in range(self.kd.ld):
-                r = idxv[t] if self.permuted else t
-                self.kd.sqv[t] = self.kd.sq[r]
-                for m in range(self.kd.d):
-                    self.kd.XT[m * self.kd.ld + t] = Xv[r, m]
+        if self.kd.kind == K_PRECOMPUTED:
+            return 0
+        self.kd.sq = <double*> malloc(n * sizeof(double))
+        if self.kd.sq == NULL:
+            raise MemoryError()
+        for r in range(n):
+            self.kd.sq[r] = gl_dot_seq(self.kd.X + <Py_ssize_t> r * self.kd.d,
+                                       self.kd.X + <Py_ssize_t> r * self.kd.d, self.kd.d)
+        self.kd.ld = l if self.permuted else n
+        self.kd.XT = <double*> malloc(max(self.kd.ld * self.kd.d, 1) * sizeof(double))
+        self.kd.sqv = <double*> malloc(self.kd.ld * sizeof(double))
+        if self.kd.XT == NULL or self.kd.sqv == NULL:
+            raise MemoryError()
+        for t in range(self.kd.ld):
+            r = idxv[t] if self.permuted else t
+            self.kd.sqv[t] = self.kd.sq[r]
+            for m in range(self.kd.d):
+                self.kd.XT[m * self.kd.ld + t] = Xv[r, m]
+        return 0
 
+    cdef int _set_variables(self, const int[::1] idxv, const double[::1] yv, const double[::1] pv,
+                            const double[::1] uv, const double[::1] av) except -1:
+        """Each variable's data row, sign, linear term, bound, start value, Q_tt and status."""
+        cdef int t, l = self.l
         for t in range(l):
             self.xrow[t] = idxv[t]
             self.active_set[t] = t
@@ -805,9 +641,13 @@ cdef class SMOEngine:
             self.QD[t] = _kval(&self.kd, idxv[t], idxv[t])
             self._update_status(t)
         self.active_size = l
+        return 0
 
-        # cache: keys are positions (permuted) or data rows (gather)
-        self.n_keys = l if self.permuted else n
+    cdef int _alloc_cache(self) except -1:
+        """The empty LRU kernel cache (keys: positions if permuted, else data rows), its budget and
+        the two gather buffers."""
+        cdef int l = self.l
+        self.n_keys = l if self.permuted else self.n
         self.c_free = self._budget()
         self.c_total = self.c_free
         self.c_peak = 0.0
@@ -825,17 +665,30 @@ cdef class SMOEngine:
             if self.buf0 == NULL or self.buf1 == NULL:
                 raise MemoryError()
         self.next_buf = 0
+        return 0
 
-        # gradient. A warm start far from a_ref (MM: every bound changed, so every upper-bounded
-        # variable moved) needs a kernel column per moved variable, then one per upper-bounded
-        # variable for G_bar when shrinking starts: computing G and G_bar from scratch in one
-        # blocked pass over the support vectors reads the data in cache-sized blocks instead, at
-        # a fraction of the cost per kernel value (MM on magic, ~5,300 of ~5,600 moved: inner
-        # solve 2.8 s -> 1.5 s per step)
+    cdef bint _blocked_start(self, const double[::1] av, a_ref) except -1:
+        """Whether the start gradient is computed by the blocked pass over the support vectors.
+
+        A warm start far from a_ref (MM: every bound changed, so every upper-bounded variable
+        moved) needs a kernel column per moved variable, then one per upper-bounded variable for
+        G_bar when shrinking starts: computing G and G_bar from scratch in one blocked pass over
+        the support vectors reads the data in cache-sized blocks instead, at a fraction of the
+        cost per kernel value (MM on magic, ~5,300 of ~5,600 moved: inner solve 2.8 s -> 1.5 s
+        per step).
+        """
         a_np = np.asarray(av)
         n_sv = np.count_nonzero(a_np)
         n_moved = n_sv if a_ref is None else np.count_nonzero(a_np != np.asarray(a_ref, dtype=np.float64))
-        if n_sv > 0 and 4 * n_moved > n_sv and self.kd.kind != K_PRECOMPUTED:
+        return n_sv > 0 and 4 * n_moved > n_sv and self.kd.kind != K_PRECOMPUTED
+
+    cdef int _start_gradient(self, const double[::1] av, grad_ref, a_ref) except -1:
+        """G at the start point: by the blocked pass, or grad_ref (default p) plus the columns of
+        the variables that differ from a_ref (default 0)."""
+        cdef const double[::1] gv
+        cdef const double[::1] arv
+        cdef int t, l = self.l
+        if self._blocked_start(av, a_ref):
             with nogil:
                 self._exact_gradient(True)
             self.gbar_valid = True
@@ -857,8 +710,13 @@ cdef class SMOEngine:
                 self.G[t] = gv[t]
             with nogil:
                 self._add_columns(&arv[0])
+        return 0
+
+    cdef void _set_objective(self) noexcept nogil:
+        """obj = 0.5 a^T (G + p), which is 0.5 a^T Q a + p^T a, from the current gradient."""
+        cdef int t
         self.obj = 0.0
-        for t in range(l):
+        for t in range(self.l):
             self.obj += self.alpha[t] * (self.G[t] + self.p[t])
         self.obj *= 0.5
 
@@ -1422,7 +1280,7 @@ cdef class SMOEngine:
             for b in prange(nblk, schedule="dynamic", num_threads=nth):
                 j0 = b * GL_BLOCK
                 j1 = min(j0 + GL_BLOCK, ld)
-                tb = tmp + openmp.omp_get_thread_num() * ld
+                tb = tmp + gl_omp_thread_num() * ld
                 gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0, self.kd.degree,
                          self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT, ld, self.kd.sqv,
                          j0, j1, A, B, tb)
@@ -1435,16 +1293,15 @@ cdef class SMOEngine:
         return 0
 
     def to_double(self):
-        """Leave single precision: drop the float cache, recompute the gradient (and G_bar) exactly
-        in double precision for the current a, and continue in double precision.
+        """Leave single precision: recompute the gradient exactly and continue in double precision.
 
-        The single-precision phase has solved the problem with the rounded Q, whose gradient is
+        The float cache is dropped and the gradient (and G_bar) recomputed in double precision
+        for the current a. The single-precision phase has solved the problem with the rounded Q, whose gradient is
         off from the exact one by up to about 6e-8 * sum(a) * max|Q|; the next ``run`` goes on
         from the exact gradient with double-precision columns until the stopping rule holds for
         the exact Q (usually at once). Returns the violation m(a) - M(a) of the exact gradient.
         """
         cdef double g1, g2
-        cdef int t
         if self.single:
             self.iter_single = self.iter
             with nogil:
@@ -1457,16 +1314,24 @@ cdef class SMOEngine:
             self.gbar_valid = True
             self.active_size = self.l
             self.finished = False
-            self.obj = 0.0
-            for t in range(self.l):
-                self.obj += self.alpha[t] * (self.G[t] + self.p[t])
-            self.obj *= 0.5
+            self._set_objective()
         self._max_violation(&g1, &g2)
         return float(g1 + g2)
 
     # ------------------------------------------------------------------ Python API
     def run(self, long long steps):
-        """Do at most ``steps`` iterations; return "running", "optimal" or "max_iter"."""
+        """Do at most ``steps`` iterations.
+
+        Parameters
+        ----------
+        steps : int
+            Iteration budget of this call.
+
+        Returns
+        -------
+        str
+            "running", "optimal" or "max_iter".
+        """
         cdef int code
         if self.finished:
             return "optimal"

@@ -1,0 +1,102 @@
+/* Operations on a column of Q for the SMO engine (glopt/smo/_solver.pyx): the working-set
+   selection scans and the gradient updates, each for double and single-precision columns. */
+#ifndef GLOPT_SMO_COLUMN_OPS_H
+#define GLOPT_SMO_COLUMN_OPS_H
+#include <Python.h>   /* Py_ssize_t */
+#include <math.h>     /* HUGE_VAL */
+
+/* The kernel columns' options (_kernel_columns.h): gcc may if-convert the selects of the scans,
+   so that they vectorize, which changes no result; no fused multiply-add, so that each update
+   rounds as written. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
+#endif
+
+/* Working-set selection scans. upm[t] / lowm[t] are 1.0 when variable t is in I_up / I_low
+   (it may move so as to raise / lower y^T a... i.e. y_t a_t up / down), else 0.0. The scans are
+   branch-free where the data decide, and the choices are exactly those of LIBSVM's
+   select_working_set (ties go to the last index). */
+
+/* i = argmax over I_up of -y_t G_t; returns -1 if I_up is empty. */
+static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                        const double* restrict upm, double* gmax) {
+    double best = -HUGE_VAL;
+    int idx = -1;
+    Py_ssize_t t;
+    for (t = 0; t < n; t++) {
+        double v = upm[t] > 0.5 ? -(y[t] * G[t]) : -HUGE_VAL;
+        if (v >= best) { best = v; idx = (int) t; }
+    }
+    *gmax = best;
+    return best == -HUGE_VAL ? -1 : idx;
+}
+
+/* j = argmax over I_low of y_t G_t (WSS1); returns -1 if I_low is empty. */
+static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                         const double* restrict lowm, double* gmax2) {
+    double best = -HUGE_VAL;
+    int idx = -1;
+    Py_ssize_t t;
+    for (t = 0; t < n; t++) {
+        double v = lowm[t] > 0.5 ? y[t] * G[t] : -HUGE_VAL;
+        if (v >= best) { best = v; idx = (int) t; }
+    }
+    *gmax2 = best;
+    return best == -HUGE_VAL ? -1 : idx;
+}
+
+/* Second-order choice of j for a given i (LIBSVM WSS3): over I_low with
+   grad_diff = Gmax + y_j G_j > 0, maximize grad_diff^2 / quad_coef (quad_coef = QD_i + QD_j -
+   2 y_i y_j Q_ij, replaced by tau when <= 0), i.e. minimize LIBSVM's obj_diff = -that. Also
+   returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n.
+   The column Qi is double (_d) or single precision (_f, LIBSVM's Qfloat, promoted exactly).
+
+   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q. */
+#define GL_DEF_COLUMN_OPS(SUF, QT)                                                         \
+static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                   \
+                                  const double* restrict y, const double* restrict lowm,    \
+                                  const double* restrict QD, const QT* restrict Qi,         \
+                                  double Gmax, double QDi, double yi, double tau,           \
+                                  double* restrict score, double* restrict lowyg,           \
+                                  double* gmax2) {                                          \
+    Py_ssize_t j;                                                                           \
+    double best = -0.5, g2 = -HUGE_VAL;                                                     \
+    int idx = -1;                                                                           \
+    for (j = 0; j < n; j++) {          /* vectorized */                                     \
+        double yj = y[j];                                                                   \
+        double yg = yj * G[j];                                                              \
+        double gd = Gmax + yg;                                                              \
+        double q = QDi + QD[j] - 2.0 * yi * yj * (double) Qi[j];                            \
+        double sc;                                                                          \
+        q = q > 0 ? q : tau;                                                                \
+        sc = (gd * gd) / q;                                                                 \
+        sc = gd > 0 ? sc : -1.0;                                                            \
+        score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
+        lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
+    }                                                                                       \
+    for (j = 0; j < n; j++) {                                                               \
+        double sc = score[j], v = lowyg[j];                                                 \
+        if (sc >= best) { best = sc; idx = (int) j; }                                       \
+        g2 = v > g2 ? v : g2;                                                               \
+    }                                                                                       \
+    *gmax2 = g2;                                                                            \
+    return idx;                                                                             \
+}                                                                                           \
+static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
+                           double da, const QT* restrict b, double db) {                    \
+    Py_ssize_t k;                                                                           \
+    for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                \
+}                                                                                           \
+static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
+                          const QT* restrict a) {                                           \
+    Py_ssize_t k;                                                                           \
+    for (k = 0; k < n; k++) G[k] += c * (double) a[k];                                      \
+}
+GL_DEF_COLUMN_OPS(d, double)
+GL_DEF_COLUMN_OPS(f, float)
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#endif

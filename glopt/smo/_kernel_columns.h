@@ -1,0 +1,174 @@
+/* Kernel values and kernel columns of the SMO engine (glopt/smo/_solver.pyx): a kernel value
+   from an inner product, the blocked columns (and their single-precision rounding), the blocked
+   gradient pass over the support vectors and the vector exps it uses. */
+#ifndef GLOPT_SMO_KERNEL_COLUMNS_H
+#define GLOPT_SMO_KERNEL_COLUMNS_H
+#include <Python.h>   /* Py_ssize_t */
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#define GL_K_LINEAR 0
+#define GL_K_RBF 1
+#define GL_K_POLY 2
+#define GL_K_PRECOMPUTED 3
+#define GL_BLOCK 256
+
+/* Let gcc if-convert (and so vectorize) the selects of the loops below; this changes no
+   arithmetic result. No fused multiply-add (the avx512f clone would contract): a kernel
+   value must not depend on whether a vector body or a remainder loop computed it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
+#endif
+
+#include "_fastexp.h"  /* gl_exp_neg (glopt/_fastexp.h) */
+
+static inline double gl_powi(double base, int times) {
+    double tmp = base, ret = 1.0;
+    int t;
+    for (t = times; t > 0; t /= 2) {
+        if (t % 2 == 1) ret *= tmp;
+        tmp = tmp * tmp;
+    }
+    return ret;
+}
+
+/* Kernel value from the inner product (and squared norms for rbf). */
+static inline double gl_from_dot(int kind, double dot, double sqa, double sqb,
+                                 double gamma, double coef0, int degree, Py_ssize_t d) {
+    double v;
+    if (kind == GL_K_RBF) return gl_exp_neg(-gamma * gl_d2(sqa, sqb, dot, GL_D2_FLOOR(d)));
+    if (kind == GL_K_LINEAR) return dot;
+    return gl_powi(gamma * dot + coef0, degree);
+}
+
+/* Sequential inner product: the same summation order as the blocked version below. */
+static inline double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) {
+    double s = 0.0;
+    Py_ssize_t m;
+    for (m = 0; m < d; m++) s += a[m] * b[m];
+    return s;
+}
+
+/* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1) (or outf[j], rounded to float, when
+   outf is not NULL), with z_j the j-th column of the
+   column-major XT (leading dimension ld) and sqv[j] its squared norm; yv may be NULL (no
+   signs). Every entry is computed with the same operations whatever the block boundaries
+   (no fused multiply-add in either clone), so the result does not depend on how [j0, j1)
+   is split between threads. Not for precomputed kernels. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                      const double* xr, double sqr, const double* XT, Py_ssize_t ld,
+                      const double* sqv, const double* yv, double yr,
+                      Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) {
+    double acc[GL_BLOCK];
+    Py_ssize_t jb, je, len, t, m;
+    for (jb = j0; jb < j1; jb += GL_BLOCK) {
+        je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
+        len = je - jb;
+        for (t = 0; t < len; t++) acc[t] = 0.0;
+        for (m = 0; m < d; m++) {
+            const double xm = xr[m];
+            const double* col = XT + m * ld + jb;
+            for (t = 0; t < len; t++) acc[t] += xm * col[t];
+        }
+        if (kind == GL_K_RBF) {
+            const double* sq = sqv + jb;
+            const double fl = GL_D2_FLOOR(d);
+            for (t = 0; t < len; t++) acc[t] = gl_exp_neg(-gamma * gl_d2(sqr, sq[t], acc[t], fl));
+        } else if (kind == GL_K_POLY) {
+            for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
+        }
+        if (outf != NULL) {           /* single-precision column: round the double value */
+            if (yv != NULL) {
+                const double* ys = yv + jb;
+                for (t = 0; t < len; t++) outf[jb + t] = (float) ((yr * ys[t]) * acc[t]);
+            } else {
+                for (t = 0; t < len; t++) outf[jb + t] = (float) acc[t];
+            }
+        } else if (yv != NULL) {
+            const double* ys = yv + jb;
+            for (t = 0; t < len; t++) out[jb + t] = (yr * ys[t]) * acc[t];
+        } else {
+            for (t = 0; t < len; t++) out[jb + t] = acc[t];
+        }
+    }
+}
+
+/* A[j] += sum_e cf[e] K(x_e, z_j) and B[j] += sum_e cu[e] K(x_e, z_j) for j in [j0, j1),
+   x_e the data rows rows[e] (row-major X, squared norms sq), z_j and sqv as in gl_kblock. The
+   sums run over e in order; which path computes entry j depends only on j's place in
+   [j0, j1), and the caller's blocks do not depend on the number of threads, so neither does
+   the result. RBF: 32 (then 8) entries j at a time by gl_gauss_sums (glopt/_fastexp.h; four
+   interleaved exp chains at 32, one would be latency-bound), with fused multiply-adds where
+   the target has them (1.24x; entries may differ from gl_kblock's in the last bit); other
+   kernels and the remainder: through gl_kblock and a scratch block tb. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                     const double* X, const double* sq, const int* rows, const double* cf,
+                     const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
+                     const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
+                     double* tb) {
+    Py_ssize_t e, j, k;
+#ifdef GL_HAVE_V8
+    if (kind == GL_K_RBF) {
+        for (j = j0; j + 32 <= j1; j += 32)
+            gl_gauss_sums32(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
+        for (; j + 8 <= j1; j += 8)
+            gl_gauss_sums8(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
+        j0 = j;   /* the remainder below, by the scalar path */
+    }
+#endif
+    if (j1 <= j0) return;
+    for (e = 0; e < ne; e++) {
+        gl_kblock(kind, d, gamma, coef0, degree, X + (Py_ssize_t) rows[e] * d, sq[rows[e]],
+                  XT, ld, sqv, NULL, 1.0, j0, j1, tb, NULL);
+        /* gl_axpy_d's loop, written here so that it compiles with FMA like the rest of
+           this function (gl_axpy_d is built without; results would move in the last bit) */
+        if (cf[e] != 0.0)
+            for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
+        if (cu[e] != 0.0)
+            for (k = j0; k < j1; k++) B[k] += cu[e] * tb[k];
+    }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+/* out[i] = exp(x[i]) through the vector exps (32 and 8 lanes) and the scalar one for the
+   rest, as gl_kgrad splits its entries (tests: every lane equals gl_exp_neg bit for bit). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_exp_neg_lanes(const double* x, double* out, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+#ifdef GL_HAVE_V8
+    for (; i + 32 <= n; i += 32) {
+        gl_v32d v;
+        memcpy(&v, x + i, sizeof(v));
+        v = gl_exp_neg_v32(v);
+        memcpy(out + i, &v, sizeof(v));
+    }
+    for (; i + 8 <= n; i += 8) {
+        gl_v8d v;
+        memcpy(&v, x + i, sizeof(v));
+        v = gl_exp_neg_v8(v);
+        memcpy(out + i, &v, sizeof(v));
+    }
+#endif
+    for (; i < n; i++) out[i] = gl_exp_neg(x[i]);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#endif
