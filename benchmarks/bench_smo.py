@@ -1,7 +1,7 @@
 """Fit time of glopt's SMO engine against scikit-learn's SVC (LIBSVM) on KEEL data sets.
 
     python benchmarks/bench_smo.py [--sets sonar,magic] [--repeats 3] [--n-jobs 2]
-                                   [--precision single|double]
+                                   [--precision single|double] [--out docs/results/smo-keel.md]
 
 Setting: C-SVC, RBF kernel, C = 1, gamma = "scale" = 1 / (d * X.var()) on standardized X,
 tol = 1e-3, cache 200 MB for both, shrinking on, WSS3 (LIBSVM's defaults).
@@ -23,18 +23,23 @@ Method:
   eligible columns computed in parallel);
 - glopt runs with ``precision`` (default "single": float32 cache columns as LIBSVM's, then the
   exact gradient and a double-precision finish; "double": double columns throughout).
+
+Besides the console table, the run writes a results page (``--out``; '' for none) with the
+command, the machine, the load average and the same table.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 import time
 
 SETS = ["sonar", "ionosphere", "wdbc", "german", "banana", "phoneme", "magic"]
+DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "results", "smo-keel.md")
 
 
 def _vm_hwm_kb() -> int:
@@ -113,8 +118,10 @@ def main(argv=None):
     ap.add_argument("--n-jobs", default="None", help="glopt OpenMP threads (None = all)")
     ap.add_argument("--precision", default="single", choices=["single", "double"],
                     help="glopt's kernel-cache precision (default single)")
+    ap.add_argument("--out", default=DEFAULT_OUT, help="results page to write ('' for none)")
     ap.add_argument("--worker", nargs=2, metavar=("SET", "SOLVER"), help=argparse.SUPPRESS)
     ap.add_argument("--certify", default="1", help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
     n_jobs = None if args.n_jobs in ("None", "none", "") else int(args.n_jobs)
 
@@ -129,10 +136,11 @@ def main(argv=None):
     import numpy as np
 
     from glopt.smo import openmp_max_threads, resolve_n_jobs
-    print(f"glopt SMO vs scikit-learn SVC: RBF, C=1, gamma=scale, tol=1e-3, cache 200 MB, "
-          f"repeats={args.repeats} (median), glopt threads={resolve_n_jobs(n_jobs)} "
-          f"(OpenMP max {openmp_max_threads()}), precision={args.precision}, cpus={os.cpu_count()}, "
-          f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    setting = (f"RBF, C=1, gamma=scale, tol=1e-3, cache 200 MB, "
+               f"repeats={args.repeats} (median), glopt threads={resolve_n_jobs(n_jobs)} "
+               f"(OpenMP max {openmp_max_threads()}), precision={args.precision}, cpus={os.cpu_count()}")
+    load0 = ' '.join(f'{v:.2f}' for v in os.getloadavg())
+    print(f"glopt SMO vs scikit-learn SVC: {setting}, load average {load0}")
     print("peak = growth of VmHWM during the fit in a fresh subprocess (MB); "
           "par = share of eligible kernel columns glopt computed in parallel")
     head = (f"{'set':<11}{'n':>6} {'sk s':>8} {'glopt s':>8} {'ratio':>6} {'sk it':>7} {'gl it':>7} "
@@ -140,6 +148,8 @@ def main(argv=None):
     print(head)
     print("-" * len(head))
     ratios = {}
+    rows = []
+    t_start = time.perf_counter()
     for name in sets:
         sk_runs, gl_runs = [], []
         for rep in range(args.repeats):
@@ -154,12 +164,35 @@ def main(argv=None):
               f"{g0['iter']:>7d} {s0['dual']:>14.6f} {g0['dual']:>14.6f} {s0['n_sv']:>6d} {g0['n_sv']:>6d} "
               f"{max(r['peak_mb'] for r in sk_runs):>7.1f} {max(r['peak_mb'] for r in gl_runs):>7.1f} "
               f"{par:>5.2f}", flush=True)
+        sk_mb, gl_mb = max(r["peak_mb"] for r in sk_runs), max(r["peak_mb"] for r in gl_runs)
+        rows.append({"set": name, "n": s0["n"], "sklearn [s]": f"{sk_t:.4f}", "glopt [s]": f"{gl_t:.4f}",
+                     "ratio": f"{gl_t / sk_t:.2f}", "sklearn iter": s0["iter"], "glopt iter": g0["iter"],
+                     "sklearn dual": f"{s0['dual']:.6f}", "glopt dual": f"{g0['dual']:.6f}",
+                     "SVs sk/gl": f"{s0['n_sv']}/{g0['n_sv']}", "peak MB sk/gl": f"{sk_mb:.1f}/{gl_mb:.1f}",
+                     "par": "" if par != par else f"{par:.2f}"})
     med = float(np.median(list(ratios.values())))
+    load1 = ' '.join(f'{v:.2f}' for v in os.getloadavg())
     print("-" * len(head))
-    print(f"median ratio glopt/sklearn: {med:.2f}  (goal <= 1.0); load average at the end "
-          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"median ratio glopt/sklearn: {med:.2f}  (goal <= 1.0); load average at the end {load1}")
+    summary = f"Median ratio glopt/sklearn: **{med:.2f}** (goal <= 1.0)"
     if "magic" in ratios:
         print(f"magic ratio: {ratios['magic']:.2f}  (goal <= 1.0)")
+        summary += f"; magic: **{ratios['magic']:.2f}** (goal <= 1.0)"
+    if args.out:
+        from glopt.experiments.report import markdown_table, write_results_page
+
+        body = (f"glopt's SMO engine (`solve_svc`) against scikit-learn's `SVC` (LIBSVM): {setting}. "
+                "Standardized features; shrinking and WSS3 on both sides. Each fit runs in a fresh "
+                "subprocess, the two solvers alternating; times are medians of the repeats. *peak MB* is "
+                "the growth of the process's VmHWM during the fit (C allocations included); the dual "
+                "objectives are recomputed from each solution by `glopt.certify.certify`; *par* is the "
+                "share of eligible kernel columns glopt computed in parallel.\n\n"
+                f"Load average {load0} at the start, {load1} at the end; wall time "
+                f"{time.perf_counter() - t_start:.0f} s.\n\n"
+                + markdown_table(rows) + f"\n\n{summary}.\n")
+        command = "python benchmarks/bench_smo.py" + "".join(" " + shlex.quote(a) for a in argv)
+        print("wrote", os.path.relpath(write_results_page(args.out, "glopt's SMO against scikit-learn's SVC",
+                                                          command, body)))
     return 0
 
 

@@ -7,18 +7,21 @@ data; it trusts nothing the solver reports and knows no solver (neither :mod:`gl
 Quantities (notation of :mod:`glopt.problem`, f = K coef + b on the training inputs):
 
 - ``primal``: 0.5 coef^T K coef + loss(slack(f)), the primal objective of the solution
-  w = sum_j coef_j phi(x_j) with the result's b and the optimal slacks for that (w, b);
+  w = sum_j coef_j phi(x_j) with the result's b and the optimal slacks for that (w, b); for
+  p = 1 in the dual form's terms (:mod:`glopt.dual`), 0.5 ||w||^2 + u^T xi + d^T mu with the
+  multipliers mu of the equalities (the bias b; for the nu formulations LIBSVM's rho and r,
+  ``result.extra["r"]``), which covers LIBSVM's five formulations;
 - ``dual``: the dual objective at a (p = 2: the Wolfe dual at u = R^T zeta, see
   :mod:`glopt.cvx.reference`);
 - ``gap`` = primal - dual and ``rel_gap`` = ``|gap| / max(|primal|, |dual|)``;
 - ``kkt_violation``: p = 1, the natural residual ``max_t |a_t - clip(a_t - g_t, 0, u_t)|`` (a and
-  u divided by A, see below) of the dual QP  min 0.5 a^T Q a + q^T a, s.t. s^T a = 0,
-  0 <= a <= u (:mod:`glopt.dual`), with g = Q a + q + b s the Lagrangian gradient (b is the
-  balance multiplier); it is at most the SMO stopping quantity m(a) - M(a) when b lies in
+  u divided by A, see below) of the dual QP  min 0.5 a^T Q a + q^T a, s.t. A a = d,
+  0 <= a <= u (:mod:`glopt.dual`), with g = Q a + q + A^T mu the Lagrangian gradient (for the
+  balance s^T a = 0, g = Q a + q + b s); it is at most the SMO stopping quantity m(a) - M(a) when b lies in
   [M(a), m(a)] (as LIBSVM's b does), and needs no rule for "at a bound". p = 2, the largest
   complementarity residual ``|min(a_t / A, s_t)|`` (s_t the slack of the constraint a_t belongs
   to, ``A = max(1, max |a|)``) and ``|min(mu_i / A, zeta_i)|``;
-- ``infeasibility``: the largest violation of a's constraints (balance, bounds; p = 2 also
+- ``infeasibility``: the largest violation of a's constraints (equalities, bounds; p = 2 also
   mu = 2 C S_w zeta - a_sum >= 0), relative to A;
 - ``margin_dual_error``: ``max |margin duals - a| / max(1, max |a|)`` when the result carries
   the dual values of the primal margin constraints (a cvxpy primal solve), else NaN.
@@ -204,20 +207,25 @@ def certify(result: SVMResult, problem: SVMProblem, Kcoef=None) -> Certificate:
         if Kc.shape != (pr.n,):
             raise ValueError(f"Kcoef must have shape ({pr.n},), got {Kc.shape}")
     reg = 0.5 * float(coef @ Kc)
-    f = Kc + result.b
-    zeta = pr.slack(f)
     lin = form.linear_value(a)
-    balance = abs(float(coef.sum()))
     a_scale = max(1.0, float(np.abs(a).max()))
 
     if pr.p == 1:
-        loss = float(pr.upper @ zeta)
-        primal, dual = reg + loss, lin - reg
+        # the multipliers of A a = d (the bias, or LIBSVM's rho and r for the nu formulations)
+        # complete the answer: G + A^T mu is the Lagrangian gradient, -min(0, it) the primal slack
+        mu = form.multipliers(result.b, result.extra.get("r"))
+        lagrangian_grad = form.gradient(Kc) + form.rows.T @ mu
+        xi = np.maximum(0.0, -lagrangian_grad)
+        primal = reg + float(form.upper @ xi) + float(form.rhs @ mu)
+        dual = lin - reg
         upper = form.upper
-        infeas = max(balance, float(np.max(-a, initial=0.0)), float(np.max(a - upper, initial=0.0))) / a_scale
-        # the result's b is the multiplier of s^T a = 0: G + b s is the Lagrangian gradient
-        kkt = natural_residual(a / a_scale, upper / a_scale, form.gradient(Kc) + result.b * form.sign)
+        equality = float(np.max(np.abs(form.rows @ a - form.rhs)))
+        infeas = max(equality, float(np.max(-a, initial=0.0)), float(np.max(a - upper, initial=0.0))) / a_scale
+        kkt = natural_residual(a / a_scale, upper / a_scale, lagrangian_grad)
     else:
+        f = Kc + result.b
+        zeta = pr.slack(f)
+        balance = abs(float(coef.sum()))
         Sz = pr.s_weighted() @ zeta
         loss = pr.C * float(zeta @ Sz)
         primal, dual = reg + loss, lin - reg - loss
@@ -248,9 +256,9 @@ def _libsvm_model(estimator):
             f"only, got {type(estimator).__name__}: its problem is not a C-SVC or epsilon-SVR with "
             "the same bounds, and certifying it as one would certify a different problem")
     check_is_fitted(estimator, "dual_coef_")
-    if callable(estimator.kernel) or estimator.kernel not in ("linear", "rbf", "poly", "precomputed"):
+    if callable(estimator.kernel) or estimator.kernel not in ("linear", "rbf", "poly", "sigmoid", "precomputed"):
         raise TypeError(f"{type(estimator).__name__} with kernel={estimator.kernel!r} cannot be "
-                        "represented: glopt's kernels are linear, rbf, poly and precomputed")
+                        "represented: glopt's kernels are linear, rbf, poly, sigmoid and precomputed")
     if isinstance(estimator, SVC) and len(estimator.classes_) != 2:
         raise ValueError(f"the SVC has {len(estimator.classes_)} classes: LIBSVM solved one binary "
                          "problem per pair of classes (one-vs-one), which one SVMResult cannot represent")
@@ -258,7 +266,7 @@ def _libsvm_model(estimator):
 
 
 def _model_kernel(est) -> Kernel:
-    gamma = float(est._gamma) if est.kernel in ("rbf", "poly") else 1.0
+    gamma = float(est._gamma) if est.kernel in ("rbf", "poly", "sigmoid") else 1.0
     return Kernel(est.kernel, gamma=gamma, degree=int(est.degree), coef0=float(est.coef0))
 
 
@@ -363,8 +371,10 @@ def result_from_sklearn(estimator, problem: SVMProblem) -> SVMResult:
     model_k, k = _model_kernel(est), problem.kernel
     if k.name != model_k.name:
         raise ValueError(f"problem.kernel is {k.name!r} but the model used kernel={model_k.name!r}")
-    if k.name in ("rbf", "poly") and not np.isclose(k.gamma, model_k.gamma, rtol=1e-12, atol=0):
+    if k.name in ("rbf", "poly", "sigmoid") and not np.isclose(k.gamma, model_k.gamma, rtol=1e-12, atol=0):
         raise ValueError(f"problem.kernel has gamma={k.gamma:g} but the model used gamma={model_k.gamma:g}")
+    if k.name == "sigmoid" and k.coef0 != model_k.coef0:
+        raise ValueError(f"problem.kernel has coef0={k.coef0:g} but the model used coef0={model_k.coef0:g}")
     if k.name == "poly" and (k.degree != model_k.degree or k.coef0 != model_k.coef0):
         raise ValueError(f"problem.kernel has degree={k.degree}, coef0={k.coef0:g} but the model used "
                          f"degree={model_k.degree}, coef0={model_k.coef0:g}")
@@ -378,7 +388,8 @@ def result_from_sklearn(estimator, problem: SVMProblem) -> SVMResult:
         raise ValueError(f"the model used class_weight_={list(est.class_weight_)}: pass the per-sample "
                          "weights (problem_from_sklearn builds them)")
     coef = np.zeros(problem.n)
-    coef[est.support_] = np.asarray(est.dual_coef_).ravel()
+    dual_coef = est.dual_coef_.toarray() if hasattr(est.dual_coef_, "toarray") else est.dual_coef_
+    coef[est.support_] = np.asarray(dual_coef).ravel()
     if task == "svc":
         sv = est.support_
         if np.any(np.sign(coef[sv]) != problem.y[sv]):

@@ -2,15 +2,27 @@
 
 Every p = 1 problem glopt solves is, in its dual, one quadratic program over l variables
 
-    min_a  0.5 a^T Q a + q^T a   s.t.  s^T a = 0,  0 <= a_t <= u_t,
+    min_a  0.5 a^T Q a + q^T a   s.t.  A a = d,  0 <= a_t <= u_t,
     Q_tr = s_t s_r K(x_{i_t}, x_{i_r}),
 
-described by four vectors: the sample ``index`` i_t of each variable, its ``sign`` s_t, the
-``linear`` term q_t and the ``upper`` bound u_t. (LIBSVM calls the signs y and the linear term
-p; glopt keeps p for the order of the loss.) A problem form is one short adapter that builds
-these vectors from an :class:`~glopt.problem.SVMProblem`, as LIBSVM's ``solve_c_svc`` and
-``solve_epsilon_svr`` do for its one ``Solver``; the SMO engine, the certifier, the cvxpy
-reference layer, the p = 2 solver and the paper's scheme all read the dual through it.
+described by four vectors, the sample ``index`` i_t of each variable, its ``sign`` s_t, the
+``linear`` term q_t and the ``upper`` bound u_t, and by its equality constraints: the balance
+s^T a = d (C-SVC, epsilon-SVR, one-class) or, for the nu formulations, one sum per sign class,
+``sum_{s_t = +1} a_t = d+`` and ``sum_{s_t = -1} a_t = d-`` (LIBSVM's ``Solver_NU``, which keeps both
+by pairing variables of one class only). (LIBSVM calls the signs y and the linear term p; glopt
+keeps p for the order of the loss.) A problem form is one short adapter that builds these from
+an :class:`~glopt.problem.SVMProblem`, as LIBSVM's ``solve_c_svc``, ``solve_nu_svc``,
+``solve_one_class``, ``solve_epsilon_svr`` and ``solve_nu_svr`` do for its solvers, with
+LIBSVM's starting point; the SMO engine, the certifier, the cvxpy reference layer, the p = 2
+solver and the paper's scheme all read the dual through it.
+
+The multipliers mu of A a = d are the rest of a solution: the primal of the dual above is
+
+    min_{w, mu, xi >= 0}  0.5 ||w||^2 + u^T xi + d^T mu
+    s.t.  s_t <w, phi(x_{i_t})> + q_t + (A^T mu)_t + xi_t >= 0,
+
+so that mu = b for the balance (the bias, f = <w, phi> + b), and mu = (-(r + rho), -(r - rho))
+for the two class sums, with LIBSVM's rho and r (:meth:`DualForm.multipliers`).
 
 The decision function of a dual point a is f(x) = sum_i coef_i K(x_i, x) + b with
 coef_i = sum over the variables t of sample i of s_t a_t (:meth:`DualForm.coef`), and the
@@ -48,6 +60,15 @@ class DualForm:
         The upper bounds u of the box 0 <= a <= u.
     n_samples : int
         Number of samples n (coef has this length).
+    rhs : ndarray of float64, shape (k,)
+        Right-hand sides d of the equality constraints: (d,) for the balance s^T a = d,
+        (d+, d-) for the class sums of the nu formulations.
+    start : ndarray of float64, shape (l,)
+        LIBSVM's feasible starting point (zeros where 0 is feasible).
+    nu : bool, default=False
+        The equalities are the two class sums (LIBSVM's ``Solver_NU``), else the balance.
+    rescale : bool, default=False
+        nu-SVC: the model is (s a / r, -rho / r), LIBSVM's scaling of the nu-SVC solution.
     """
 
     index: np.ndarray
@@ -55,6 +76,47 @@ class DualForm:
     linear: np.ndarray
     upper: np.ndarray
     n_samples: int
+    rhs: np.ndarray = None
+    start: np.ndarray = None
+    nu: bool = False
+    rescale: bool = False
+
+    def __post_init__(self):
+        # the balance s^T a = 0 from the zero start, unless an adapter says otherwise
+        if self.rhs is None:
+            object.__setattr__(self, "rhs", np.zeros(2 if self.nu else 1))
+        if self.start is None:
+            object.__setattr__(self, "start", np.zeros(self.index.size))
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The equality constraint matrix A, shape (k, l): s^T, or the two class indicators."""
+        if self.nu:
+            return np.vstack([(self.sign > 0).astype(float), (self.sign < 0).astype(float)])
+        return self.sign[None, :].copy()
+
+    def multipliers(self, b: float, r: float | None = None) -> np.ndarray:
+        """The multipliers mu of A a = d of a solution with bias ``b`` (and LIBSVM's ``r``).
+
+        Parameters
+        ----------
+        b : float
+            The bias of the model, f = sum_j coef_j K(x_j, x) + b.
+        r : float, optional
+            LIBSVM's r of the nu formulations (needed when ``nu``).
+
+        Returns
+        -------
+        ndarray, shape (k,)
+            mu = (b,) for the balance; (-(r + rho), -(r - rho)) for the class sums, with rho the
+            solved problem's offset (-b, or -b r for the rescaled nu-SVC).
+        """
+        if not self.nu:
+            return np.array([float(b)])
+        if r is None or not np.isfinite(r):
+            raise ValueError("the multipliers of a nu formulation need LIBSVM's r (result.extra['r'])")
+        rho = -float(b) * (r if self.rescale else 1.0)
+        return np.array([-(r + rho), -(r - rho)])
 
     @property
     def size(self) -> int:
@@ -157,54 +219,63 @@ class DualForm:
         Kx = K[np.ix_(self.index, self.index)]
         return self.sign[:, None] * Kx * self.sign[None, :]
 
-    def feasible_start(self, a0, balance: float = 0.0) -> np.ndarray:
-        """A feasible point near ``a0``: ``a0`` clipped to [0, u], then the balance restored.
+    def feasible_start(self, a0, balance: float | None = None) -> np.ndarray:
+        """A feasible point near ``a0``: ``a0`` clipped to [0, u], then A a = d restored.
 
-        The balance s^T a = ``balance`` is restored by moving the variables with the most room.
-        Only as many variables as needed are moved (largest room first, ties by index), so a warm
-        start after a change of bounds stays close to a0 and its gradient update stays cheap.
+        Each equality is restored by moving the variables with the most room. Only as many
+        variables as needed are moved (largest room first, ties by index), so a warm start after
+        a change of bounds stays close to a0 and its gradient update stays cheap.
 
         Parameters
         ----------
         a0 : array_like, shape (l,)
             The point to start from.
-        balance : float, default 0.0
-            Right-hand side of the balance constraint.
+        balance : float, optional
+            Right-hand side of the balance constraint (forms with one equality); default ``rhs``.
 
         Returns
         -------
         ndarray, shape (l,)
-            A point with 0 <= a <= u and s^T a = ``balance``.
+            A point with 0 <= a <= u and A a = d.
 
         Raises
         ------
         ValueError
-            When the bounds leave too little room to restore the balance.
+            When the bounds leave too little room to restore an equality.
         """
-        y, u = self.sign, self.upper
-        a = np.clip(a0, 0.0, u)
-        r = balance - float(y @ a)
-        if r == 0.0:
+        a = np.clip(a0, 0.0, self.upper)
+        rhs = self.rhs if balance is None else np.array([float(balance)])
+        if self.nu:
+            for cls, target in zip((self.sign > 0, self.sign < 0), rhs):
+                a[cls] = _restore(a[cls], np.ones(int(cls.sum())), self.upper[cls], float(target))
             return a
-        # direction of change of a_t that raises s^T a by sign(r): up for s_t = sign(r), else down
-        up = y == np.sign(r)
-        room = np.where(up, u - a, a)
-        order = np.argsort(-room, kind="stable")
-        need = abs(r)
-        total = float(room.sum())
-        if total < need * (1.0 - 1e-12):
-            raise ValueError(
-                f"a0 cannot be made feasible: y^T a must change by {r:.6g} but the bounds leave room "
-                f"for {total:.6g} only")
-        for t in order:
-            if need <= 0.0:
-                break
-            step = min(room[t], need)
-            if step <= 0.0:
-                break
-            a[t] = min(u[t], a[t] + step) if up[t] else max(0.0, a[t] - step)
-            need -= step
+        return _restore(a, self.sign, self.upper, float(rhs[0]))
+
+
+def _restore(a, y, u, target) -> np.ndarray:
+    """``a`` (in [0, u]) with y^T a = target, moving the variables with the most room first."""
+    r = target - float(y @ a)
+    if r == 0.0:
         return a
+    # direction of change of a_t that raises y^T a by sign(r): up for y_t = sign(r), else down
+    up = y == np.sign(r)
+    room = np.where(up, u - a, a)
+    order = np.argsort(-room, kind="stable")
+    need = abs(r)
+    total = float(room.sum())
+    if total < need * (1.0 - 1e-12):
+        raise ValueError(
+            f"a0 cannot be made feasible: y^T a must change by {r:.6g} but the bounds leave room "
+            f"for {total:.6g} only")
+    for t in order:
+        if need <= 0.0:
+            break
+        step = min(room[t], need)
+        if step <= 0.0:
+            break
+        a[t] = min(u[t], a[t] + step) if up[t] else max(0.0, a[t] - step)
+        need -= step
+    return a
 
 
 def c_svc(problem: SVMProblem) -> DualForm:
@@ -248,8 +319,91 @@ def epsilon_svr(problem: SVMProblem) -> DualForm:
                     upper=np.concatenate([u, u]), n_samples=n)
 
 
+def _fill(caps, total) -> np.ndarray:
+    """LIBSVM's start: a_i = min(cap_i, what is left of ``total``), in sample order."""
+    a = np.zeros(caps.size)
+    left = total
+    for i in range(caps.size):
+        if left <= 0.0:
+            break
+        a[i] = min(caps[i], left)
+        left -= a[i]
+    return a
+
+
+def nu_svc(problem: SVMProblem) -> DualForm:
+    """nu-SVC in LIBSVM's scaled form: s = y, q = 0, u = w, each class summing to nu sum(w) / 2.
+
+    LIBSVM solves min 0.5 a^T Q a with 0 <= a <= w and the two class sums, then reports the
+    model (y a / r, -rho / r): a C-SVC solution with C = 1 / r.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        A problem with ``task="nu_svc"``.
+
+    Returns
+    -------
+    DualForm
+        The nu-SVC dual form of ``problem``, with LIBSVM's start.
+    """
+    n, u = problem.n, problem.upper.copy()
+    # the sums accumulate in sample order, as LIBSVM's loops do
+    half = float(np.cumsum(problem.nu * u)[-1]) / 2.0
+    pos = problem.y > 0
+    start = np.zeros(n)
+    start[pos], start[~pos] = _fill(u[pos], half), _fill(u[~pos], half)
+    return DualForm(index=np.arange(n, dtype=np.int32), sign=problem.y.astype(np.float64),
+                    linear=np.zeros(n), upper=u, n_samples=n, rhs=np.array([half, half]),
+                    start=start, nu=True, rescale=True)
+
+
+def one_class(problem: SVMProblem) -> DualForm:
+    """The one-class SVM: s = 1, q = 0, u = w, sum(a) = nu sum(w) (LIBSVM's solve_one_class).
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        A problem with ``task="one_class"``.
+
+    Returns
+    -------
+    DualForm
+        The one-class dual form of ``problem``, with LIBSVM's start.
+    """
+    n, u = problem.n, problem.upper.copy()
+    total = float(np.cumsum(u * problem.nu)[-1])
+    return DualForm(index=np.arange(n, dtype=np.int32), sign=np.ones(n), linear=np.zeros(n), upper=u,
+                    n_samples=n, rhs=np.array([total]), start=_fill(u, total))
+
+
+def nu_svr(problem: SVMProblem) -> DualForm:
+    """nu-SVR in LIBSVM's 2n-variable form: s = [1, -1], q = [-y, y], u = [C w, C w].
+
+    Each half sums to C nu sum(w) / 2; LIBSVM's r is minus the tube width epsilon it finds.
+
+    Parameters
+    ----------
+    problem : SVMProblem
+        A problem with ``task="nu_svr"``.
+
+    Returns
+    -------
+    DualForm
+        The 2n-variable nu-SVR dual form of ``problem``, with LIBSVM's start.
+    """
+    n, u = problem.n, problem.upper
+    half = float(np.cumsum(u * problem.nu)[-1]) / 2.0
+    # LIBSVM gives alpha_i and alpha*_i the same start value, drawn from one running sum
+    start = _fill(u, half)
+    return DualForm(index=np.concatenate([np.arange(n), np.arange(n)]).astype(np.int32),
+                    sign=np.concatenate([np.ones(n), -np.ones(n)]),
+                    linear=np.concatenate([-problem.y, problem.y]), upper=np.concatenate([u, u]),
+                    n_samples=n, rhs=np.array([half, half]), start=np.concatenate([start, start]), nu=True)
+
+
 #: The adapter of each problem form, by ``SVMProblem.task``.
-FORMS = {"svc": c_svc, "svr": epsilon_svr}
+FORMS = {"svc": c_svc, "svr": epsilon_svr, "nu_svc": nu_svc, "nu_svr": nu_svr, "one_class": one_class}
 
 
 def dual_form(problem: SVMProblem) -> DualForm:
@@ -263,7 +417,8 @@ def dual_form(problem: SVMProblem) -> DualForm:
     Returns
     -------
     DualForm
-        The dual form of ``problem`` (:func:`c_svc` or :func:`epsilon_svr`).
+        The dual form of ``problem`` (:func:`c_svc`, :func:`epsilon_svr`, :func:`nu_svc`,
+        :func:`nu_svr` or :func:`one_class`).
 
     Raises
     ------

@@ -19,12 +19,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.svm._base import _one_vs_one_coef
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import _ovr_decision_function, check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._checks import TOL_MIN, squared_norms
+from ._checks import TOL_MIN, _is_sparse, squared_norms
 from .generalized import SOLVERS, solve_generalized
-from .kernels import Correlation, Kernel, RandomFeatureCorrelation, scale_gamma_s
+from .kernels import Correlation, Kernel, RandomFeatureCorrelation, _sparse_squared_norms, as_csr, scale_gamma_s
 from .problem import SVMProblem
 
 #: Default of ``cert_tol``, the tolerance at which every fitted subproblem certifies (or warns).
@@ -51,7 +53,8 @@ class _BaseGL(BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, TOL_MIN, None, closed="left")],
         "mm_tol": [Interval(Real, 0.0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, -1, None, closed="left")],
+        "mm_max_iter": [Interval(Integral, 1, None, closed="left")],
         "accelerate": ["boolean"],
         "cert_tol": [Interval(Real, 0.0, None, closed="neither")],
         "cache_size": [Interval(Real, 0.0, None, closed="neither")],
@@ -64,7 +67,7 @@ class _BaseGL(BaseEstimator):
     }
 
     def __init__(self, *, C, kernel, gamma, degree, coef0, s_kernel, gamma_s, matern_nu, rq_alpha, p,
-                 eps, solver, tol, mm_tol, max_iter, accelerate, cert_tol, cache_size, shrinking, n_jobs,
+                 eps, solver, tol, mm_tol, max_iter, mm_max_iter, accelerate, cert_tol, cache_size, shrinking, n_jobs,
                  s_approx, n_components, random_state, verbose):
         # scikit-learn reads the parameters from each estimator's own signature; the values are
         # stored here once for both, unchanged (validation happens in fit)
@@ -83,6 +86,7 @@ class _BaseGL(BaseEstimator):
         self.tol = tol
         self.mm_tol = mm_tol
         self.max_iter = max_iter
+        self.mm_max_iter = mm_max_iter
         self.accelerate = accelerate
         self.cert_tol = cert_tol
         self.cache_size = cache_size
@@ -95,10 +99,13 @@ class _BaseGL(BaseEstimator):
 
     def _check_params(self):
         """The rules scikit-learn's constraints cannot state (run after them, in fit)."""
-        for name in ("degree", "p", "max_iter", "n_components", "n_jobs"):
+        for name in ("degree", "p", "max_iter", "mm_max_iter", "n_components", "n_jobs"):
             if isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be an integer, "
                                  f"got {getattr(self, name)!r}")
+        if self.max_iter == 0:
+            raise ValueError(f"The 'max_iter' parameter of {type(self).__name__} must be -1 (no limit "
+                             "but LIBSVM's cap) or an integer >= 1, got 0")
         if self.n_jobs == 0:
             raise ValueError(f"The 'n_jobs' parameter of {type(self).__name__} must be None or a nonzero "
                              "integer, got 0")
@@ -110,16 +117,29 @@ class _BaseGL(BaseEstimator):
             raise ValueError("kernel='precomputed' gives no inputs to compute S on: use s_kernel='I'")
 
     # -- helpers ------------------------------------------------------------------------------
+    def _accept_sparse(self):
+        """scipy.sparse inputs are converted to CSR, except for a precomputed Gram matrix (dense
+        only, as the SMO takes it): validate_data then refuses sparse X by name."""
+        return False if self.kernel == "precomputed" else "csr"
+
     def _validate_X(self, X):
-        """Inputs whose squared norms overflow make every kernel value NaN: refuse them by name."""
-        if self.kernel != "precomputed":
+        """Inputs whose squared norms overflow make every kernel value NaN: refuse them by name.
+        Sparse inputs come back in the canonical CSR form (sorted indices, no duplicates) the
+        kernels and S compute on."""
+        if self.kernel == "precomputed":
+            return X
+        if _is_sparse(X):
+            X = as_csr(X, "X")
+            _sparse_squared_norms(X, "X")
+        else:
             squared_norms(X, "X")
         return X
 
     def _kernel_for(self, X) -> Kernel:
         gamma = self.gamma
         if gamma == "scale":
-            var = X.var()
+            # sparse: the variance of all entries, zeros included, without a dense copy (SVC's rule)
+            var = X.multiply(X).mean() - X.mean() ** 2 if _is_sparse(X) else X.var()
             gamma = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
         elif gamma == "auto":
             gamma = 1.0 / X.shape[1]
@@ -151,10 +171,30 @@ class _BaseGL(BaseEstimator):
                              epsilon=getattr(self, "epsilon", 0.1), p=self.p)
         result = solve_generalized(
             problem, self._correlation(X, y_mask), solver=self.solver, eps=self.eps, tol=self.tol,
-            mm_tol=self.mm_tol, max_iter=self.max_iter, accelerate=self.accelerate, cert_tol=self.cert_tol,
-            smo_options=dict(cache_size=self.cache_size, shrinking=self.shrinking, n_jobs=self.n_jobs),
+            mm_tol=self.mm_tol, mm_max_iter=self.mm_max_iter, accelerate=self.accelerate,
+            cert_tol=self.cert_tol, smo_options=self._smo_options(),
             callback=_print_step if self.verbose else None)
         return result, result.extra["certificate"]
+
+    def _smo_options(self) -> dict:
+        """The SMO's options: max_iter=-1 is LIBSVM's cap max(10^7, 100 l) (glopt.smo's default)."""
+        return dict(cache_size=self.cache_size, shrinking=self.shrinking, n_jobs=self.n_jobs,
+                    max_iter=None if self.max_iter == -1 else self.max_iter)
+
+    @property
+    def coef_(self):
+        """Weights of the features in the decision function(s), for kernel='linear' only.
+
+        Returns
+        -------
+        ndarray of shape (n_problems, n_features)
+            ``dual_coef_`` times ``support_vectors_`` per subproblem, in scikit-learn's layout (a
+            decision function is X @ coef_[k] + intercept_[k]); dense also after a sparse fit.
+        """
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when using a linear kernel")
+        check_is_fitted(self)
+        return self._linear_coef()
 
     def _store(self, results, certificates, labels):
         """Fitted attributes of the solves, and the promise: certified, or a ConvergenceWarning."""
@@ -172,10 +212,11 @@ class _BaseGL(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.input_tags.sparse = self.kernel != "precomputed"
         return tags
 
     def _kernel_rows(self, X):
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=self._accept_sparse())
         if self.kernel == "precomputed":
             if X.shape[1] != self.shape_fit_[0]:
                 raise ValueError(f"X must have {self.shape_fit_[0]} columns (one per training sample) "
@@ -204,7 +245,8 @@ def _uncertified_message(est, res, cert, label) -> str:
         ("relative gap", cert.rel_gap)) if not value <= tol]
     advice = []
     if res.status == "max_iter":
-        advice.append(f"raise max_iter (now {est.max_iter}; the solver stopped there)")
+        cap, name = ((est.mm_max_iter, "mm_max_iter") if res.solver.startswith("mm") else (est.max_iter, "max_iter"))
+        advice.append(f"raise {name} (now {cap}; the solver stopped there)")
     if est.s_kernel != "I" and est.p == 1 and est.solver == "mm":
         advice.append(f"lower tol (the inner SMO tolerance, now {est.tol:g}) and mm_tol (now {est.mm_tol:g})")
         advice.append("or raise eps (the smoothing, now " f"{est.eps:g})")
@@ -259,6 +301,10 @@ class GLSVC(ClassifierMixin, _BaseGL):
         tol <= 0.1 * eps.
     class_mask : bool, default=False
         Target-space separation: S_ij = 0 for samples of different classes.
+    class_weight : dict, 'balanced' or None, default=None
+        Per-class factors of the per-sample bounds, as in scikit-learn's SVC: C * class_weight[c]
+        * sample_weight for the samples of class c; 'balanced' is n_samples / (n_classes *
+        bincount(y)).
     solver : {'mm', 'paper'}, default='mm'
         'paper' is the paper's single-loop scheme, kept for comparison only (not convergent).
     tol : float >= 1e-15, default=1e-5
@@ -267,7 +313,10 @@ class GLSVC(ClassifierMixin, _BaseGL):
     mm_tol : float > 0, default=1e-6
         MM stops when the relative objective decrease is below mm_tol and the final certificate
         meets cert_tol (or the inner accuracy allows no further progress).
-    max_iter : int >= 1, default=100
+    max_iter : int, default=-1
+        Iteration cap of each SMO solve (every MM step is one); -1 is LIBSVM's cap
+        max(10^7, 100 n) (glopt.smo's default).
+    mm_max_iter : int >= 1, default=100
         Maximal number of MM steps.
     accelerate : bool, default=True
         Extrapolated MM: each step's majorizer touches the loss at x + beta (x - x_prev)
@@ -303,10 +352,13 @@ class GLSVC(ClassifierMixin, _BaseGL):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels.
+    class_weight_ : ndarray of shape (n_classes,)
+        The factor of each class in the per-sample bounds (ones for class_weight=None).
     support_ : ndarray of int32, shape (n_SV,)
         Indices of the support vectors in the training set, grouped by class (as in SVC).
-    support_vectors_ : ndarray of shape (n_SV, n_features)
-        The support vectors (empty for kernel='precomputed').
+    support_vectors_ : ndarray or scipy.sparse CSR matrix of shape (n_SV, n_features)
+        The support vectors (empty for kernel='precomputed'); a CSR matrix when fitted on sparse
+        inputs, as in scikit-learn's SVC.
     n_support_ : ndarray of int32, shape (n_classes,)
         Number of support vectors of each class.
     dual_coef_ : ndarray of shape (n_classes - 1, n_SV)
@@ -336,6 +388,9 @@ class GLSVC(ClassifierMixin, _BaseGL):
         ConvergenceWarning was raised for each False.
     gamma_s_ : float
         The gamma_s used (the 'scale' rule resolved on the training inputs).
+    coef_ : ndarray of shape (n_problems, n_features)
+        Weights of the features, for kernel='linear' only (AttributeError otherwise), as in
+        scikit-learn's SVC / SVR.
 
     See Also
     --------
@@ -357,21 +412,25 @@ class GLSVC(ClassifierMixin, _BaseGL):
     _parameter_constraints: dict = {
         **_BaseGL._parameter_constraints,
         "class_mask": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "decision_function_shape": [StrOptions({"ovr", "ovo"})],
     }
 
     def __init__(self, *, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, s_kernel="G",
                  gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4, class_mask=False,
-                 solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, accelerate=True, cert_tol=CERT_TOL,
+                 class_weight=None, solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=-1, mm_max_iter=100, accelerate=True,
+                 cert_tol=CERT_TOL,
                  cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500,
                  random_state=None, decision_function_shape="ovr", verbose=False):
         super().__init__(C=C, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0,
                          s_kernel=s_kernel, gamma_s=gamma_s, matern_nu=matern_nu, rq_alpha=rq_alpha,
                          p=p, eps=eps, solver=solver, tol=tol, mm_tol=mm_tol, max_iter=max_iter,
+                         mm_max_iter=mm_max_iter,
                          accelerate=accelerate, cert_tol=cert_tol, cache_size=cache_size,
                          shrinking=shrinking, n_jobs=n_jobs, s_approx=s_approx,
                          n_components=n_components, random_state=random_state, verbose=verbose)
         self.class_mask = class_mask
+        self.class_weight = class_weight
         self.decision_function_shape = decision_function_shape
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -380,8 +439,9 @@ class GLSVC(ClassifierMixin, _BaseGL):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
-            Training inputs; the Gram matrix for kernel='precomputed'.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs; the Gram matrix for kernel='precomputed' (dense only). Sparse inputs
+            (any scipy.sparse format) are converted to CSR float64.
         y : array-like of shape (n_samples,)
             Class labels (any values, at least two classes).
         sample_weight : array-like of shape (n_samples,), optional
@@ -394,8 +454,8 @@ class GLSVC(ClassifierMixin, _BaseGL):
             The fitted estimator.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C")
-        self._validate_X(X)
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", accept_sparse=self._accept_sparse())
+        X = self._validate_X(X)
         check_classification_targets(y)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if np.any(sw < 0):
@@ -403,6 +463,8 @@ class GLSVC(ClassifierMixin, _BaseGL):
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
             raise ValueError(f"y contains only one class ({self.classes_[0]!r}); two are needed")
+        self.class_weight_ = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        sw = sw * self.class_weight_[y_idx]
         self.shape_fit_ = X.shape
         self._kernel_ = self._kernel_for(X)
         self.gamma_s_ = self._gamma_s_for(X)
@@ -449,6 +511,11 @@ class GLSVC(ClassifierMixin, _BaseGL):
         self.intercept_ = np.array([b for _, _, b in models])
         self._pairs = pairs
 
+    def _linear_coef(self):
+        if self.classes_.size == 2:
+            return self.dual_coef_ @ self.support_vectors_
+        return np.asarray(_one_vs_one_coef(self.dual_coef_, self.n_support_, self.support_vectors_))
+
     def _pair_decisions(self, X):
         Kr = self._kernel_rows(X)  # (n_test, n_SV)
         k = self.classes_.size
@@ -468,8 +535,9 @@ class GLSVC(ClassifierMixin, _BaseGL):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
-            Inputs; for kernel='precomputed' the kernel values against the training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs (sparse: converted to CSR float64); for kernel='precomputed' the kernel values
+            against the training samples (dense only).
 
         Returns
         -------
@@ -490,8 +558,9 @@ class GLSVC(ClassifierMixin, _BaseGL):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
-            Inputs; for kernel='precomputed' the kernel values against the training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs (sparse: converted to CSR float64); for kernel='precomputed' the kernel values
+            against the training samples (dense only).
 
         Returns
         -------
@@ -560,7 +629,10 @@ class GLSVR(RegressorMixin, _BaseGL):
     mm_tol : float > 0, default=1e-6
         MM stops when the relative objective decrease is below mm_tol and the final certificate
         meets cert_tol (or the inner accuracy allows no further progress).
-    max_iter : int >= 1, default=100
+    max_iter : int, default=-1
+        Iteration cap of each SMO solve (every MM step is one); -1 is LIBSVM's cap
+        max(10^7, 100 n) (glopt.smo's default).
+    mm_max_iter : int >= 1, default=100
         Maximal number of MM steps.
     accelerate : bool, default=True
         Extrapolated MM: each step's majorizer touches the loss at x + beta (x - x_prev)
@@ -594,8 +666,9 @@ class GLSVR(RegressorMixin, _BaseGL):
     ----------
     support_ : ndarray of int32, shape (n_SV,)
         Indices of the support vectors in the training set.
-    support_vectors_ : ndarray of shape (n_SV, n_features)
-        The support vectors (empty for kernel='precomputed').
+    support_vectors_ : ndarray or scipy.sparse CSR matrix of shape (n_SV, n_features)
+        The support vectors (empty for kernel='precomputed'); a CSR matrix when fitted on sparse
+        inputs, as in scikit-learn's SVC.
     dual_coef_ : ndarray of shape (1, n_SV)
         Coefficients of the support vectors in the decision function.
     intercept_ : ndarray of shape (1,)
@@ -622,6 +695,9 @@ class GLSVR(RegressorMixin, _BaseGL):
         ConvergenceWarning was raised for each False.
     gamma_s_ : float
         The gamma_s used (the 'scale' rule resolved on the training inputs).
+    coef_ : ndarray of shape (n_problems, n_features)
+        Weights of the features, for kernel='linear' only (AttributeError otherwise), as in
+        scikit-learn's SVC / SVR.
 
     See Also
     --------
@@ -647,12 +723,14 @@ class GLSVR(RegressorMixin, _BaseGL):
 
     def __init__(self, *, C=1.0, kernel="rbf", gamma="scale", degree=3, coef0=0.0, epsilon=0.1,
                  s_kernel="G", gamma_s="scale", matern_nu=1.5, rq_alpha=1.0, p=1, eps=1e-4,
-                 solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=100, accelerate=True, cert_tol=CERT_TOL,
+                 solver="mm", tol=1e-5, mm_tol=1e-6, max_iter=-1, mm_max_iter=100, accelerate=True,
+                 cert_tol=CERT_TOL,
                  cache_size=200, shrinking=True, n_jobs=None, s_approx=None, n_components=500,
                  random_state=None, verbose=False):
         super().__init__(C=C, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0,
                          s_kernel=s_kernel, gamma_s=gamma_s, matern_nu=matern_nu, rq_alpha=rq_alpha,
                          p=p, eps=eps, solver=solver, tol=tol, mm_tol=mm_tol, max_iter=max_iter,
+                         mm_max_iter=mm_max_iter,
                          accelerate=accelerate, cert_tol=cert_tol, cache_size=cache_size,
                          shrinking=shrinking, n_jobs=n_jobs, s_approx=s_approx,
                          n_components=n_components, random_state=random_state, verbose=verbose)
@@ -664,8 +742,9 @@ class GLSVR(RegressorMixin, _BaseGL):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
-            Training inputs; the Gram matrix for kernel='precomputed'.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs; the Gram matrix for kernel='precomputed' (dense only). Sparse inputs
+            (any scipy.sparse format) are converted to CSR float64.
         y : array-like of shape (n_samples,)
             Real targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -678,8 +757,9 @@ class GLSVR(RegressorMixin, _BaseGL):
             The fitted estimator.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C", y_numeric=True)
-        self._validate_X(X)
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", y_numeric=True,
+                             accept_sparse=self._accept_sparse())
+        X = self._validate_X(X)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if np.any(sw < 0):
             raise ValueError("sample_weight must be nonnegative")
@@ -698,13 +778,17 @@ class GLSVR(RegressorMixin, _BaseGL):
         self.intercept_ = np.array([res.b])
         return self
 
+    def _linear_coef(self):
+        return self.dual_coef_ @ self.support_vectors_
+
     def predict(self, X):
         """Predicted targets ``f(x) = sum_j dual_coef_j K(sv_j, x) + intercept_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_train)
-            Inputs; for kernel='precomputed' the kernel values against the training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or (n_samples, n_train)
+            Inputs (sparse: converted to CSR float64); for kernel='precomputed' the kernel values
+            against the training samples (dense only).
 
         Returns
         -------

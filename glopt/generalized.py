@@ -27,7 +27,7 @@ SOLVERS = ("mm", "paper")
 
 
 def solve_generalized(problem: SVMProblem, S=None, *, solver: str = "mm", eps: float = 1e-4,
-                      tol: float = 1e-5, mm_tol: float = 1e-6, max_iter: int = 100,
+                      tol: float = 1e-5, mm_tol: float = 1e-6, mm_max_iter: int = 100,
                       accelerate: bool = True, cert_tol: float | None = None, smo_options=None,
                       callback=None) -> SVMResult:
     """Solve ``problem`` with the loss of order ``problem.p`` and correlation ``S``, certified.
@@ -51,8 +51,8 @@ def solve_generalized(problem: SVMProblem, S=None, *, solver: str = "mm", eps: f
         min(tol, 0.1 eps)); for p = 2, min(tol, 1e-8) for the exact solver.
     mm_tol : float > 0, default=1e-6
         MM's relative objective decrease at which it stops.
-    max_iter : int >= 1, default=100
-        Maximal number of MM steps.
+    mm_max_iter : int >= 1, default=100
+        Maximal number of MM steps (the SMO's own cap is ``smo_options["max_iter"]``).
     accelerate : bool, default=True
         Extrapolated MM (:func:`glopt.mm.solve_mm`).
     cert_tol : float > 0, optional
@@ -85,7 +85,7 @@ def solve_generalized(problem: SVMProblem, S=None, *, solver: str = "mm", eps: f
         return _standard(problem, tol, smo_options)
     if solver == "paper":
         return _paper(problem, S, eps, tol)
-    return _mm(problem, S, eps=eps, tol=tol, mm_tol=mm_tol, max_iter=max_iter, accelerate=accelerate,
+    return _mm(problem, S, eps=eps, tol=tol, mm_tol=mm_tol, mm_max_iter=mm_max_iter, accelerate=accelerate,
                cert_tol=cert_tol, smo_options=smo_options, callback=callback)
 
 
@@ -119,10 +119,10 @@ def _paper(problem, S, eps, tol) -> SVMResult:
     return _certified(result, replace(problem, weights=gl_weights(problem, S, xi, eps)))
 
 
-def _mm(problem, S, *, eps, tol, mm_tol, max_iter, accelerate, cert_tol, smo_options, callback) -> SVMResult:
+def _mm(problem, S, *, eps, tol, mm_tol, mm_max_iter, accelerate, cert_tol, smo_options, callback) -> SVMResult:
     from .mm import SMOInner, solve_mm
 
     inner = SMOInner(tol=min(tol, 0.1 * eps), **smo_options)
     # solve_mm puts the stationarity certificate at the final slacks in extra["certificate"]
-    return solve_mm(problem, S, inner, eps=eps, tol=mm_tol, max_iter=max_iter, callback=callback,
+    return solve_mm(problem, S, inner, eps=eps, tol=mm_tol, max_iter=mm_max_iter, callback=callback,
                     cert_tol=cert_tol, accelerate=accelerate)

@@ -7,6 +7,10 @@ n x n array.
 
 The S formulas are written once on squared distances with an array namespace, so the torch
 losses of :mod:`glopt.nn` evaluate the very same expressions on tensors.
+
+The SVM kernels K (except ``precomputed``) and the correlation kernels S also take
+scipy.sparse data, held as CSR matrices: their inner products are sparse products, their Gram
+blocks and products dense arrays.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import numpy as np
 from ._checks import (_is_sparse, as_float_array, choice, class_labels, positive_int,
                       positive_scalar, real_scalar, resolve_n_jobs, squared_norms)
 
-SVM_KERNELS = ("linear", "rbf", "poly", "precomputed")
+SVM_KERNELS = ("linear", "rbf", "poly", "sigmoid", "precomputed")
 S_KERNELS = ("G", "Q", "M", "I")
 MATERN_NU = (0.5, 1.5, 2.5)
 
@@ -82,8 +86,103 @@ def squared_distances(X, Z=None, xp=np):
     return _sqdist(X, Z, xp)
 
 
+def as_csr(X, name: str = "X"):
+    """A scipy.sparse matrix or array as a CSR matrix of float64 with sorted column indices.
+
+    Any sparse format is converted (CSC, COO, LIL, ...); duplicate entries are summed. A
+    ``scipy.sparse`` array (``csr_array``, ...) gives a ``csr_array``, a sparse matrix a
+    ``csr_matrix``. The input is not modified; a CSR float64 input already in that form is
+    returned as it is.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix or array of shape (n, d)
+        The data.
+    name : str, default "X"
+        Name of the argument in error messages.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix or scipy.sparse.csr_array of shape (n, d)
+        ``X`` in canonical CSR form, float64.
+
+    Raises
+    ------
+    TypeError
+        When ``X`` is not a scipy.sparse matrix or array.
+    ValueError
+        When ``X`` is not 2-D, is empty, is complex or not numeric, or holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from glopt.kernels import as_csr
+    >>> as_csr(sp.coo_matrix(([2, 1], ([0, 0], [1, 0])), shape=(1, 3))).toarray()
+    array([[1., 2., 0.]])
+    """
+    import scipy.sparse as sp
+
+    if not _is_sparse(X):
+        raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional, got a sparse array of shape {X.shape}")
+    if X.dtype.kind == "c":
+        raise ValueError(f"{name} is complex (dtype {X.dtype}); glopt works with real numbers only")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric sparse matrix, got dtype {X.dtype}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape})")
+    csr = sp.csr_array if isinstance(X, sp.sparray) else sp.csr_matrix
+    A = X if X.format == "csr" else X.tocsr()
+    if A.dtype != np.float64:
+        A = A.astype(np.float64)
+    if not A.has_canonical_format:
+        # sorted indices without duplicates: the order the SMO's sparse inner products sum in
+        A = A.copy() if A is X else A
+        A.sum_duplicates()
+    if type(A) is not csr:
+        A = csr(A)
+    if not np.all(np.isfinite(A.data)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return A
+
+
+def _sparse_squared_norms(X, name: str = "X") -> np.ndarray:
+    """:func:`glopt._checks.squared_norms` for a CSR matrix: the sums of its rows' squared
+    values, refusing rows whose squared norm overflows."""
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    with np.errstate(over="ignore"):     # an overflow is refused just below
+        sq = np.bincount(rows, weights=X.data * X.data, minlength=X.shape[0])
+    if not np.all(np.isfinite(4.0 * sq)):
+        raise ValueError(f"{name} is too large for floating point: its squared row norms overflow "
+                         f"(largest |entry| {np.abs(X.data).max():.3g}); scale {name} (e.g. MaxAbsScaler)")
+    return sq
+
+
+def _row_sq(X) -> np.ndarray:
+    """Squared row norms of a dense array or a CSR matrix (validated)."""
+    if _is_sparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    return (X * X).sum(1)
+
+
+def _inner(A, B) -> np.ndarray:
+    """``A @ B.T`` as a dense array, for dense or CSR operands (a sparse product where one is
+    sparse: the dense copy of sparse data is never formed)."""
+    if not (_is_sparse(A) or _is_sparse(B)):
+        return A @ B.T
+    out = A @ B.T
+    return out.toarray() if _is_sparse(out) else np.asarray(out)
+
+
 def _sqdist(X, Z, xp=np):
-    """:func:`squared_distances` on validated inputs."""
+    """:func:`squared_distances` on validated inputs (numpy: dense or CSR)."""
+    if xp is np and (_is_sparse(X) or _is_sparse(Z)):
+        xx = _row_sq(X)[:, None]
+        zz = _row_sq(Z)[None, :]
+        d2 = xx + zz - 2.0 * _inner(X, Z)
+        floor = (2.0 * X.shape[-1] + 2.0) * (np.finfo(np.float64).eps / 2) * (xx + zz)
+        return np.where(d2 > floor, d2, 0.0)
     xx = (X * X).sum(1)[:, None]
     zz = (Z * Z).sum(1)[None, :]
     d2 = xx + zz - 2.0 * (X @ Z.T)
@@ -120,22 +219,26 @@ def _fused_product(X, sq, cols, V, kind: int, gamma: float, alpha: float = 1.0, 
 # SVM kernels K
 # --------------------------------------------------------------------------------------
 class Kernel:
-    """An SVM kernel ``K(x, z)``: ``linear``, ``rbf``, ``poly`` or ``precomputed``.
+    """An SVM kernel ``K(x, z)``: ``linear``, ``rbf``, ``poly``, ``sigmoid`` or ``precomputed``.
 
     ``rbf``: ``exp(-gamma ||x - z||^2)``; ``poly``: ``(gamma <x, z> + coef0)^degree``;
+    ``sigmoid``: ``tanh(gamma <x, z> + coef0)`` (LIBSVM's and scikit-learn's; not positive
+    semi-definite in general, which the SMO's second-order step tolerates as LIBSVM does);
     ``precomputed``: the "data" passed in is the Gram matrix itself, indexed by sample.
-    Calling the kernel, ``kernel(X, Z)``, gives the Gram block ``K(Z, X)``.
+    Calling the kernel, ``kernel(X, Z)``, gives the Gram block ``K(Z, X)``. The data of every
+    kernel but ``precomputed`` may be scipy.sparse (converted by :func:`as_csr`); Gram blocks
+    and products are dense arrays either way.
 
     Parameters
     ----------
-    name : {"rbf", "linear", "poly", "precomputed"}, default "rbf"
+    name : {"rbf", "linear", "poly", "sigmoid", "precomputed"}, default "rbf"
         The kernel.
     gamma : float > 0, default 1.0
-        Scale of ``rbf`` and ``poly``.
+        Scale of ``rbf``, ``poly`` and ``sigmoid``.
     degree : int >= 1, default 3
         Degree of ``poly``.
     coef0 : float, default 0.0
-        Offset of ``poly``.
+        Offset of ``poly`` and ``sigmoid``.
 
     Raises
     ------
@@ -160,34 +263,46 @@ class Kernel:
     def __repr__(self):
         return f"Kernel({self.name!r}, gamma={self.gamma:g}, degree={self.degree}, coef0={self.coef0:g})"
 
-    def check_data(self, X, name: str = "X") -> np.ndarray:
+    def check_data(self, X, name: str = "X"):
         """Validate data for this kernel: a finite 2-D float array whose kernel values are finite.
 
         Refuses inputs whose squared norms overflow and polynomial kernels whose largest possible
         value, ``(gamma max |x|^2 + |coef0|)^degree``, overflows: every kernel value, gradient and
-        objective would be NaN or infinite.
+        objective would be NaN or infinite. The sigmoid kernel's values lie in [-1, 1] whatever
+        the data (tanh of an overflowing argument is +-1), so finite squared norms suffice.
+        scipy.sparse data (any format) are accepted for every kernel but ``precomputed`` and
+        returned in CSR form (:func:`as_csr`); the checks read their stored values only.
 
         Parameters
         ----------
-        X : array_like of shape (n, d)
-            Data (for ``precomputed``: the Gram matrix).
+        X : array_like or scipy.sparse matrix of shape (n, d)
+            Data (for ``precomputed``: the Gram matrix, dense).
         name : str, default "X"
             Name of the argument in error messages.
 
         Returns
         -------
-        ndarray of shape (n, d)
-            ``X`` as a float array.
+        ndarray or scipy.sparse CSR matrix of shape (n, d)
+            ``X`` as a float array (sparse data: a CSR float64 matrix with sorted indices).
 
         Raises
         ------
+        TypeError
+            When ``X`` is sparse and the kernel is ``precomputed``.
         ValueError
             When ``X`` is not a finite 2-D array or its kernel values overflow.
         """
-        X = as_float_array(X, name, ndim=2)
-        if self.name == "precomputed":
-            return X
-        sq = squared_norms(X, name)
+        if _is_sparse(X):
+            if self.name == "precomputed":
+                raise TypeError(f"{name}: kernel='precomputed' takes the Gram matrix as a dense "
+                                f"array, got a scipy.sparse matrix (use {name}.toarray())")
+            X = as_csr(X, name)
+            sq = _sparse_squared_norms(X, name)
+        else:
+            X = as_float_array(X, name, ndim=2)
+            if self.name == "precomputed":
+                return X
+            sq = squared_norms(X, name)
         if self.name == "poly":
             with np.errstate(over="ignore"):
                 bound = np.power(np.float64(self.gamma * float(sq.max()) + abs(self.coef0)), self.degree)
@@ -225,15 +340,15 @@ class Kernel:
 
         Parameters
         ----------
-        X : array_like of shape (n, d)
-            Column points (for ``precomputed``: the (n, n) Gram matrix).
-        Z : array_like of shape (m, d), optional
+        X : array_like or scipy.sparse matrix of shape (n, d)
+            Column points (for ``precomputed``: the (n, n) Gram matrix, dense).
+        Z : array_like or scipy.sparse matrix of shape (m, d), optional
             Row points (for ``precomputed``: integer row indices); default ``X``.
 
         Returns
         -------
         ndarray of shape (m, n)
-            The Gram block.
+            The Gram block (dense, also for sparse inputs).
         """
         X = self.check_data(X)
         return self._gram(X, self._rows(X, Z))
@@ -244,18 +359,21 @@ class Kernel:
             return X if Z is None else X[Z]
         Zr = X if Z is None else Z
         if self.name == "linear":
-            return Zr @ X.T
+            return _inner(Zr, X)
         if self.name == "rbf":
             return np.exp(-self.gamma * _sqdist(Zr, X))
-        return (self.gamma * (Zr @ X.T) + self.coef0) ** self.degree
+        if self.name == "sigmoid":
+            with np.errstate(over="ignore"):     # gamma <z, x> beyond the float range: tanh = +-1
+                return np.tanh(self.gamma * _inner(Zr, X) + self.coef0)
+        return (self.gamma * _inner(Zr, X) + self.coef0) ** self.degree
 
     def diag(self, X) -> np.ndarray:
         """Diagonal of the Gram matrix, ``K(x_i, x_i)`` for every sample.
 
         Parameters
         ----------
-        X : array_like of shape (n, d)
-            Data (for ``precomputed``: the (n, n) Gram matrix).
+        X : array_like or scipy.sparse matrix of shape (n, d)
+            Data (for ``precomputed``: the (n, n) Gram matrix, dense).
 
         Returns
         -------
@@ -267,22 +385,27 @@ class Kernel:
             return np.ascontiguousarray(np.diag(X))
         if self.name == "rbf":
             return np.ones(X.shape[0])
-        sq = (X * X).sum(1)
+        sq = _row_sq(X)
+        if self.name == "sigmoid":
+            with np.errstate(over="ignore"):
+                return np.tanh(self.gamma * sq + self.coef0)
         return sq if self.name == "linear" else (self.gamma * sq + self.coef0) ** self.degree
 
     def matvec(self, X, v, Z=None, max_bytes: int = BLOCK_BYTES) -> np.ndarray:
         """Kernel product ``K(Z, X) @ v`` in row blocks of Z, over the columns where v is nonzero.
 
-        No block larger than ``max_bytes`` is stored; with the RBF kernel and ``Z = X`` the product
-        is computed by a fused OpenMP kernel that stores no block at all.
+        No block larger than ``max_bytes`` is stored; with the RBF kernel and ``Z = X`` (dense) the
+        product is computed by a fused OpenMP kernel that stores no block at all. Sparse data: the
+        linear kernel's product is ``Z (X^T v)``, the others' go through row blocks of sparse
+        products.
 
         Parameters
         ----------
-        X : array_like of shape (n, d)
-            Column points (for ``precomputed``: the (n, n) Gram matrix).
+        X : array_like or scipy.sparse matrix of shape (n, d)
+            Column points (for ``precomputed``: the (n, n) Gram matrix, dense).
         v : array_like of shape (n,) or (n, k)
             One entry (or row) per sample of ``X``.
-        Z : array_like of shape (m, d), optional
+        Z : array_like or scipy.sparse matrix of shape (m, d), optional
             Row points (for ``precomputed``: integer row indices); default ``X``.
         max_bytes : int, default ``BLOCK_BYTES``
             Memory budget of one row block of K.
@@ -317,7 +440,8 @@ class Kernel:
             for s in range(0, n_rows, step):
                 out[s:s + step] = X[np.ix_(rows_all[s:s + step], cols)] @ v[cols]
             return out
-        if self.name == "rbf" and Z is None:
+        sparse = _is_sparse(X) or _is_sparse(Z)
+        if self.name == "rbf" and Z is None and not sparse:
             # the Gaussian correlation kernel's fused product with gamma: no Gram block stored,
             # each entry K(x_i, x_j) among the support vectors computed once
             V = v.reshape(v.shape[0], -1)
@@ -325,6 +449,12 @@ class Kernel:
             return _fused_product(X, sq, cols, V, 0, self.gamma).reshape(out.shape)
         Xc, vc = X[cols], v[cols]
         Zr = X if Z is None else Z
+        if self.name == "linear" and sparse:
+            # K v = Z (X^T v): O(nnz) for sparse data, where a Gram block costs O(m |cols|)
+            wv = Xc.T @ vc
+            wv = wv.toarray() if _is_sparse(wv) else np.asarray(wv)
+            res = Zr @ wv
+            return (res.toarray() if _is_sparse(res) else np.asarray(res)).reshape(out.shape)
         step = _rows_per_block(cols.size, max_bytes)
         for s in range(0, n_rows, step):
             out[s:s + step] = self._gram(Xc, Zr[s:s + step]) @ vc
@@ -350,8 +480,8 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
-        Data (for ``precomputed``: the (n, n) Gram matrix).
+    X : array_like or scipy.sparse matrix of shape (n, d)
+        Data (for ``precomputed``: the (n, n) Gram matrix, dense).
     kernel : Kernel
         The SVM kernel.
     name : str, default "X"
@@ -359,11 +489,14 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n, d)
-        ``X`` as a finite float array.
+    ndarray or scipy.sparse CSR matrix of shape (n, d)
+        ``X`` as a finite float array; sparse data (every kernel but ``precomputed``) as a CSR
+        float64 matrix with sorted indices (:func:`as_csr`).
 
     Raises
     ------
+    TypeError
+        When ``X`` is sparse and the kernel is ``precomputed``.
     ValueError
         When ``X`` is not finite, its kernel values overflow, or a precomputed Gram matrix is not
         square, symmetric and positive semi-definite.
@@ -395,6 +528,40 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Correlation kernels S
 # --------------------------------------------------------------------------------------
+def _s_data(X, name: str = "X"):
+    """Inputs of a correlation kernel: a finite float array, or a CSR float64 matrix for
+    scipy.sparse data (:func:`as_csr`), with their squared row norms (overflow refused)."""
+    if _is_sparse(X):
+        X = as_csr(X, name)
+        return X, _sparse_squared_norms(X, name)
+    X = as_float_array(X, name, ndim=2)
+    return X, squared_norms(X, name)
+
+
+def _sparse_s_product(X, sq, cols, V, s_kernel: str, gamma_s: float, nu: float, alpha: float,
+                      max_bytes: int) -> np.ndarray:
+    """``S[:, cols] @ V[cols]`` on CSR rows X, in row blocks of dense S entries.
+
+    The squared distances are ``sq_i + sq_j - 2 x_i.x_j`` from sparse inner products, with the
+    rounding floor of :func:`squared_distances` (the fused kernel's rule, so a row's distance to
+    itself is exactly 0 and S_ii = 1 as on dense rows). No block larger than ``max_bytes`` is
+    stored; the compiled fused kernel needs dense rows, which sparse data is kept from forming.
+    """
+    n = X.shape[0]
+    out = np.zeros((n, V.shape[1]))
+    if cols.size == 0:
+        return out
+    Xc, sqc, Vc = X[cols], sq[cols][None, :], V[cols]
+    factor = (2.0 * X.shape[1] + 2.0) * (np.finfo(np.float64).eps / 2)
+    step = _rows_per_block(cols.size, max_bytes)
+    for s in range(0, n, step):
+        xx = sq[s:s + step][:, None]
+        d2 = xx + sqc - 2.0 * _inner(X[s:s + step], Xc)
+        d2 = np.where(d2 > factor * (xx + sqc), d2, 0.0)
+        out[s:s + step] = s_from_sqdist(d2, s_kernel, gamma_s, nu, alpha) @ Vc
+    return out
+
+
 def s_from_sqdist(d2, s_kernel: str, gamma_s: float, nu: float = 1.5, alpha: float = 1.0, xp=np):
     """Correlation-kernel entries S from squared distances (numpy arrays or torch tensors).
 
@@ -486,11 +653,14 @@ class Correlation:
 
     ``S @ v`` and the row sums are computed entry by entry in a fused OpenMP kernel over the
     columns where v is nonzero (memory O(n d)), so S is never materialized unless :meth:`dense`
-    (or :meth:`block`, rows at a time) is asked for.
+    (or :meth:`block`, rows at a time) is asked for. scipy.sparse inputs are held as CSR
+    (:func:`as_csr`): their products go through row blocks of S (at most ``max_bytes`` each)
+    built from sparse inner products, with the same squared-distance floor, so S_ii = 1 exactly
+    and the entries agree with the dense inputs' to rounding.
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
+    X : array_like or scipy.sparse matrix of shape (n, d)
         Inputs the correlation is computed on.
     s_kernel : {"G", "Q", "M", "I"}, default "G"
         The correlation kernel (:func:`s_from_sqdist`; ``I`` is the identity).
@@ -526,7 +696,7 @@ class Correlation:
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
                  alpha: float = 1.0, max_bytes: int = BLOCK_BYTES, n_jobs: int | None = None):
-        self.X = as_float_array(X, "X", ndim=2)
+        self.X, self._sq = _s_data(X)
         self.gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
         self.s_kernel, self.nu, self.alpha = s_kernel, float(nu), float(alpha)
         self.y = None if y is None else class_labels(y, self.X.shape[0])
@@ -535,7 +705,7 @@ class Correlation:
             raise ValueError(f"max_bytes must be at least 1, got {max_bytes!r}")
         n = self.X.shape[0]
         self.shape = (n, n)
-        self._sq = squared_norms(self.X)
+        self._sparse = _is_sparse(self.X)
         self._codes = None if self.y is None else np.unique(self.y, return_inverse=True)[1].astype(np.int64)
         self._kind = {"G": 0, "Q": 1, "M": {0.5: 2, 1.5: 3, 2.5: 4}.get(self.nu)}.get(s_kernel)
         from ._correlation import openmp_max_threads
@@ -629,18 +799,23 @@ class Correlation:
         kernel over V's nonzero rows."""
         nonzero = np.any(V != 0, axis=1)
         if self._codes is None:
-            return _fused_product(self.X[idx], self._sq[idx], np.flatnonzero(nonzero), V, self._kind,
-                                  self.gamma_s, self.alpha, self.n_threads)
+            return self._product_cols(idx, np.flatnonzero(nonzero), V)
         # with the class mask S is block diagonal by class: one product per class, the others'
         # entries are never computed
         out = np.zeros((idx.size, V.shape[1]))
         codes = self._codes[idx]
         for g in np.unique(codes):
             member = np.flatnonzero(codes == g)
-            sub_idx = idx[member]
-            out[member] = _fused_product(self.X[sub_idx], self._sq[sub_idx], np.flatnonzero(nonzero[member]),
-                                         V[member], self._kind, self.gamma_s, self.alpha, self.n_threads)
+            out[member] = self._product_cols(idx[member], np.flatnonzero(nonzero[member]), V[member])
         return out
+
+    def _product_cols(self, idx, cols, V) -> np.ndarray:
+        """S[idx, idx[cols]] @ V[cols] for sample indices idx (V: one row per index)."""
+        if self._sparse:
+            return _sparse_s_product(self.X[idx], self._sq[idx], cols, V, self.s_kernel, self.gamma_s,
+                                     self.nu, self.alpha, self.max_bytes)
+        return _fused_product(self.X[idx], self._sq[idx], cols, V, self._kind, self.gamma_s, self.alpha,
+                              self.n_threads)
 
     def row_sums(self) -> np.ndarray:
         """Row sums of S, ``S @ 1``.
@@ -774,8 +949,9 @@ class RandomFeatureCorrelation:
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
-        Inputs the correlation is computed on.
+    X : array_like or scipy.sparse matrix of shape (n, d)
+        Inputs the correlation is computed on (sparse: ``X @ W`` is a sparse product with the
+        dense frequencies W).
     s_kernel : {"G", "Q", "M"}, default "G"
         The correlation kernel (``I`` has no random-feature form).
     gamma_s : float > 0, default 1.0
@@ -806,8 +982,7 @@ class RandomFeatureCorrelation:
 
     def __init__(self, X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, nu: float = 1.5,
                  alpha: float = 1.0, n_components: int = 500, random_state=None):
-        X = as_float_array(X, "X", ndim=2)
-        squared_norms(X)
+        X, _ = _s_data(X)
         gamma_s = check_s_params(s_kernel, gamma_s, nu, alpha)
         if s_kernel == "I":
             raise ValueError("s_kernel='I' has no random-feature form (G, Q and M have)")
@@ -815,7 +990,7 @@ class RandomFeatureCorrelation:
         rng = random_generator(random_state)
         W = spectral_frequencies(s_kernel, gamma_s, X.shape[1], n_components, rng, nu, alpha)
         phase = rng.uniform(0.0, 2.0 * np.pi, size=n_components)
-        Z = np.sqrt(2.0 / n_components) * np.cos(X @ W + phase)
+        Z = np.sqrt(2.0 / n_components) * np.cos(np.asarray(X @ W) + phase)
         if y is not None:
             y = class_labels(y, X.shape[0])
             codes = np.unique(y, return_inverse=True)[1]
@@ -854,8 +1029,8 @@ def correlation_matrix(X, s_kernel: str = "G", gamma_s: float = 1.0, *, y=None, 
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
-        Inputs.
+    X : array_like or scipy.sparse matrix of shape (n, d)
+        Inputs (sparse: held as CSR, S dense).
     s_kernel : {"G", "Q", "M", "I"}, default "G"
         The correlation kernel.
     gamma_s : float > 0, default 1.0
@@ -888,8 +1063,8 @@ def median_sq_distance(X, max_samples: int = 2000, seed: int = 0) -> float:
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
-        Inputs.
+    X : array_like or scipy.sparse matrix of shape (n, d)
+        Inputs (sparse: distances from sparse inner products, held as CSR).
     max_samples : int >= 2, default 2000
         Rows used at most (a seeded random subset above that).
     seed : int, default 0
@@ -905,7 +1080,7 @@ def median_sq_distance(X, max_samples: int = 2000, seed: int = 0) -> float:
     ValueError
         When ``X`` has no two distinct samples.
     """
-    X = as_float_array(X, "X", ndim=2)
+    X = as_csr(X) if _is_sparse(X) else as_float_array(X, "X", ndim=2)
     max_samples = positive_int(max_samples, "max_samples", low=2)
     if X.shape[0] > max_samples:
         X = X[np.random.default_rng(seed).choice(X.shape[0], max_samples, replace=False)]
@@ -939,8 +1114,8 @@ def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: 
 
     Parameters
     ----------
-    X : array_like of shape (n, d)
-        Inputs.
+    X : array_like or scipy.sparse matrix of shape (n, d)
+        Inputs (sparse: the same seeded sample of rows, distances from sparse inner products).
     s_kernel : {"G", "Q", "M", "I"}, default "G"
         The correlation kernel.
     target : float > 0, default ``SCALE_ROW_SUM``
@@ -964,7 +1139,7 @@ def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: 
     ValueError
         When a parameter is out of range.
     """
-    X = as_float_array(X, "X", ndim=2)
+    X = as_csr(X) if _is_sparse(X) else as_float_array(X, "X", ndim=2)
     check_s_params(s_kernel, 1.0, nu, alpha)
     if s_kernel == "I":
         return 1.0

@@ -343,8 +343,8 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
         (the inner error is no longer small against the progress), that is not taken, or that
         passes the stopping test. MM stops only at a tolerance <= inner.tol. Off by default, so
         that MM paths compare step by step across inner solvers, and not used by the estimators:
-        measured, it cut the inner iterations by 26% over 24 KEEL problems, but on magic its
-        path had a longer tail at the final tolerance.
+        it saves inner iterations on most problems, but its path can have a longer tail at the
+        final tolerance.
     loose_tol, gap_fraction : float
         Starting inner tolerance and the gap/progress ratio that triggers tightening (inexact).
     cert_tol : float > 0, optional

@@ -17,28 +17,42 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_float_array, binary_labels, choice, consistent_length, positive_scalar
+from ._checks import as_float_array, binary_labels, choice, consistent_length, positive_scalar, real_scalar
 from .kernels import Kernel, check_correlation_matrix, check_kernel_data
+
+
+#: LIBSVM's five formulations.
+TASKS = ("svc", "svr", "nu_svc", "nu_svr", "one_class")
+#: The formulations with nu (their slacks need the margin variable of the solution).
+NU_TASKS = ("nu_svc", "nu_svr", "one_class")
 
 
 @dataclass
 class SVMProblem:
-    """One C-SVC / epsilon-SVR problem with per-sample weights and an optional S (p = 2).
+    """One support-vector problem of LIBSVM's family, with per-sample weights and an optional S (p = 2).
+
+    The five tasks are LIBSVM's five formulations: C-SVC ("svc"), epsilon-SVR ("svr"), nu-SVC
+    ("nu_svc"), nu-SVR ("nu_svr") and the one-class SVM ("one_class"); their duals are in
+    :mod:`glopt.dual`. The generalized loss (p = 2, or S != I through MM) is defined for "svc"
+    and "svr".
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), or (n, n)
-        Training inputs; the (n, n) Gram matrix when ``kernel.name == "precomputed"``.
-    y : ndarray of shape (n,)
-        Labels in {-1, +1} (svc) or real targets (svr).
+    X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
+        Training inputs (sparse ones are kept as CSR); the dense (n, n) Gram matrix when
+        ``kernel.name == "precomputed"``.
+    y : ndarray of shape (n,), or None
+        Labels in {-1, +1} (svc, nu_svc) or real targets (svr, nu_svr); None for one_class.
     kernel : Kernel, default=Kernel()
         SVM kernel K of the decision function.
-    task : {"svc", "svr"}, default="svc"
-        The task: C-SVC (hinge slacks) or epsilon-SVR (epsilon-insensitive slacks).
+    task : {"svc", "svr", "nu_svc", "nu_svr", "one_class"}, default="svc"
+        The formulation: C-SVC (hinge slacks), epsilon-SVR (epsilon-insensitive slacks), nu-SVC,
+        nu-SVR or the one-class SVM.
     C : float > 0, default=1.0
-        Weight of the loss.
+        Weight of the loss (not used by nu_svc and one_class, whose bounds are the weights).
     weights : ndarray of shape (n,), optional
-        Positive per-sample weights; the p = 1 upper bounds of the dual are ``C * weights``.
+        Positive per-sample weights; the p = 1 upper bounds of the dual are ``C * weights``
+        (``weights`` for nu_svc and one_class).
     epsilon : float >= 0, default=0.1
         Width of the insensitive tube (svr only).
     p : {1, 2}, default=1
@@ -46,6 +60,9 @@ class SVMProblem:
         quadratic loss.
     S : ndarray of shape (n, n), optional
         Correlation matrix of the p = 2 loss (symmetric PSD); None means the identity.
+    nu : float in (0, 1], default=0.5
+        The nu of nu_svc, nu_svr and one_class: a lower bound on the fraction of support
+        vectors and an upper bound on the fraction of margin errors.
     """
 
     X: np.ndarray
@@ -57,15 +74,22 @@ class SVMProblem:
     epsilon: float = 0.1
     p: int = 1
     S: np.ndarray | None = None
+    nu: float = 0.5
 
     def __post_init__(self):
-        choice(self.task, "task", ("svc", "svr"))
+        choice(self.task, "task", TASKS)
         choice(self.p, "p", (1, 2))
         if not isinstance(self.kernel, Kernel):
             raise TypeError(f"kernel must be a glopt.kernels.Kernel, got {self.kernel!r}")
         self.X = check_kernel_data(self.X, self.kernel)
         n = self.X.shape[0]
-        if self.task == "svc":
+        if self.task == "one_class":
+            if self.y is not None:
+                raise ValueError("a one_class problem has no labels: pass y=None")
+            self.y = np.ones(n)
+        elif self.y is None:
+            raise ValueError(f"y is required for task={self.task!r}")
+        elif self.task in ("svc", "nu_svc"):
             self.y = binary_labels(self.y)
         else:
             self.y = as_float_array(self.y, "y", ndim=1)
@@ -77,11 +101,29 @@ class SVMProblem:
             consistent_length(n, weights=self.weights)
             if np.any(self.weights <= 0):
                 raise ValueError("weights must be > 0 (drop samples instead of giving them weight 0)")
+        self.nu = real_scalar(self.nu, "nu")
+        if not 0.0 < self.nu <= 1.0:
+            raise ValueError(f"nu must be in (0, 1], got {self.nu!r}")
+        if self.task in NU_TASKS:
+            self._check_nu_form()
         if self.S is not None:
             if self.p != 2:
                 raise ValueError("S enters the reference problems only with p=2 (p=1 with S != I is "
                                  "non-convex: it is solved by majorization-minimization)")
             self.S = check_correlation_matrix(self.S, n)
+
+    def _check_nu_form(self) -> None:
+        """The nu formulations are p = 1 problems, and nu-SVC must be feasible for the classes."""
+        if self.p != 1 or self.S is not None:
+            raise ValueError(f"task={self.task!r} is a p=1 problem without S (the generalized loss is "
+                             "defined for 'svc' and 'svr')")
+        if self.task == "nu_svc":
+            w = self.sample_weight
+            n_pos, n_neg = float(w[self.y > 0].sum()), float(w[self.y < 0].sum())
+            if self.nu * (n_pos + n_neg) / 2.0 > min(n_pos, n_neg):
+                raise ValueError(
+                    f"nu={self.nu:g} is infeasible for these classes (weights {n_pos:g} and {n_neg:g}): "
+                    f"nu-SVC needs nu <= 2 min(n+, n-) / (n+ + n-) = {2 * min(n_pos, n_neg) / (n_pos + n_neg):g}")
 
     @property
     def n(self) -> int:
@@ -95,7 +137,12 @@ class SVMProblem:
 
     @property
     def upper(self) -> np.ndarray:
-        """Upper bounds ``C * weights`` of the p = 1 dual, one per sample."""
+        """Upper bounds of the p = 1 dual, one per sample.
+
+        ``C * weights``, or ``weights`` for nu_svc and one_class.
+        """
+        if self.task in ("nu_svc", "one_class"):
+            return self.sample_weight.copy()
         return self.C * self.sample_weight
 
     def gram(self) -> np.ndarray:
@@ -164,6 +211,7 @@ class SVMProblem:
         """
         if self.p != 1:
             raise ValueError("best_bias is the p=1 bias (the p=2 primal is quadratic in b)")
+        self._require_margin_free("best_bias")
         Kcoef = np.asarray(Kcoef, dtype=np.float64)
         if Kcoef.shape != (self.n,):
             raise ValueError(f"Kcoef must have shape ({self.n},), got {Kcoef.shape}")
@@ -188,9 +236,16 @@ class SVMProblem:
         ndarray of shape (n,)
             The slacks max(0, 1 - y_i f_i) (svc) or ``max(0, |y_i - f_i| - epsilon)`` (svr).
         """
+        self._require_margin_free("slack")
         if self.task == "svc":
             return np.maximum(0.0, 1.0 - self.y * f)
         return np.maximum(0.0, np.abs(self.y - f) - self.epsilon)
+
+    def _require_margin_free(self, what: str) -> None:
+        # the nu formulations' slacks depend on the solution's margin variable (rho, or the tube
+        # width of nu-SVR) as well as on f: their certificate reads it from the dual form
+        if self.task in NU_TASKS:
+            raise ValueError(f"{what} is defined for the 'svc' and 'svr' tasks, not {self.task!r}")
 
 
 def hinge_sum_argmin(dec_at, dec_c, inc_at, inc_c) -> float:

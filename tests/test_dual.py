@@ -70,7 +70,7 @@ def test_smo_and_certifier_read_the_same_form(task):
 
 
 def test_every_task_has_an_adapter_and_other_objects_are_refused():
-    assert set(FORMS) == {"svc", "svr"}
+    assert set(FORMS) == {"svc", "svr", "nu_svc", "nu_svr", "one_class"}
     assert isinstance(dual_form(random_problem(0, n=8)), DualForm)
     with pytest.raises(TypeError, match="SVMProblem"):
         dual_form("svc")

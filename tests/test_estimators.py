@@ -4,6 +4,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -27,7 +28,9 @@ def _expected_failures(estimator):
         reasons.append("gamma='scale' is 1 / (d var X), and repetition changes var X")
     if not reasons:
         return {}
-    return {"check_sample_weight_equivalence_on_dense_data": "; ".join(reasons)}
+    # the same reasons hold on sparse input (the check's sparse twin)
+    return {"check_sample_weight_equivalence_on_dense_data": "; ".join(reasons),
+            "check_sample_weight_equivalence_on_sparse_data": "; ".join(reasons)}
 
 
 @parametrize_with_checks([GLSVC(), GLSVR(), GLSVC(s_kernel="M", p=2), GLSVR(s_kernel="Q", p=2),
@@ -183,3 +186,66 @@ def test_bad_data():
         GLSVC().fit(X, y[:-1])
     with pytest.raises(ValueError, match="sample_weight"):
         GLSVC().fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+# --------------------------------------------------------------------------------------------
+# class_weight, coef_, the SMO's iteration cap next to MM's
+# --------------------------------------------------------------------------------------------
+def _three_classes(seed=0, n=150):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=5, n_informative=3, n_classes=3,
+                               random_state=seed)
+    return X, y
+
+
+def test_class_weight_matches_svc_with_the_standard_loss():
+    from sklearn.svm import SVC
+
+    X, y = _three_classes()
+    cw = {0: 0.5, 1: 2.0, 2: 1.0}
+    ours = GLSVC(s_kernel="I", class_weight=cw, tol=1e-8).fit(X, y)
+    ref = SVC(class_weight=cw, tol=1e-8).fit(X, y)
+    np.testing.assert_array_equal(ours.support_, ref.support_)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.class_weight_, ref.class_weight_)
+    assert np.mean(ours.predict(X) == ref.predict(X)) >= 0.999
+
+
+def test_balanced_class_weight_is_the_sample_weight_it_stands_for():
+    X, y = _three_classes(1)
+    y = np.where(y == 2, 1, y)  # unbalanced: 1/3 against 2/3
+    balanced = GLSVC(class_weight="balanced").fit(X, y)
+    counts = np.bincount(y)
+    sw = (len(y) / (2 * counts))[y]
+    weighted = GLSVC().fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(balanced.dual_coef_, weighted.dual_coef_, rtol=1e-9, atol=1e-12)
+    assert balanced.certified_.all()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_coef_gives_the_linear_decision_function(n_classes):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=120, n_features=4, n_informative=3, n_redundant=0,
+                               n_classes=n_classes, random_state=2)
+    model = GLSVC(kernel="linear", decision_function_shape="ovo").fit(X, y)
+    dec = model.decision_function(X)
+    lin = X @ model.coef_.T + model.intercept_
+    np.testing.assert_allclose(lin.reshape(dec.shape), dec, atol=1e-9)
+    with pytest.raises(AttributeError, match="linear kernel"):
+        GLSVC().fit(X, y).coef_
+    reg = GLSVR(kernel="linear").fit(X, X[:, 0] + 0.1 * X[:, 1])
+    np.testing.assert_allclose(X @ reg.coef_[0] + reg.intercept_[0], reg.predict(X), atol=1e-9)
+
+
+def test_max_iter_caps_the_smo_and_mm_max_iter_the_mm_steps():
+    X, y = _three_classes(3)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        capped = GLSVC(s_kernel="I", max_iter=3).fit(X, y)
+    assert not capped.certified_.all()
+    assert GLSVC(s_kernel="I").fit(X, y).certified_.all()  # max_iter=-1: LIBSVM's cap
+    with pytest.warns(ConvergenceWarning, match="mm_max_iter"):
+        GLSVC(mm_max_iter=1, accelerate=False).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter"):
+        GLSVC(max_iter=0).fit(X, y)

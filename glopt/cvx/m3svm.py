@@ -6,7 +6,9 @@
 v = sample_weight / sum(sample_weight). ell_i is the sum over k != y_i of the true hinge
 pos(U_ik) (``cp.pos``), of the smoothed hinge (U_ik + ||(U_ik, delta)||_2) / 2 (convex: a norm
 plus an affine term), or the softmax cross-entropy log_sum_exp(F_i) - F_{i y_i} (exponential
-cone); U_ik = 1 - (F_{i y_i} - F_ik), F = X W^T + 1 b^T. The p-th powers are
+cone); U_ik = 1 - (F_{i y_i} - F_ik), F = X W^T + 1 b^T (F = X W^T and no b without an
+intercept). X is dense: the cone program is for small problems and checking, so a sparse X is
+converted to a dense array here. The p-th powers are
 ``cp.power(cp.norm(...), p)``: power with p >= 1 is convex and increasing on the nonnegative
 norms, so the composition is DCP (p = 1: the norms themselves). Clarabel solves it.
 Certificate: Clarabel's status (anything but optimal raises
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
 from ..multiclass.objective import m3svm_objective, pair_incidence
 from .reference import CLARABEL_DEFAULTS, ReferenceSolveError, _solve
@@ -41,7 +44,7 @@ class M3SVMReferenceResult:
     coef : ndarray of shape (n_classes, n_features)
         Class weight vectors W, centred (the rows sum to 0).
     intercept : ndarray of shape (n_classes,)
-        Class intercepts b, centred (they sum to 0).
+        Class intercepts b, centred (they sum to 0); zeros without an intercept.
     objective : float
         J at (coef, intercept), recomputed in numpy (:func:`glopt.multiclass.m3svm_objective`).
     solver_objective : float
@@ -84,7 +87,15 @@ def _data_term(F, Y, v, loss, delta):
     raise ValueError(f"loss must be 'hinge', 'smooth_hinge' or 'logistic', got {loss!r}")
 
 
-def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_weight=None):
+def _dense(X):
+    """X as a float64 array; scipy.sparse input is densified (module docstring)."""
+    if sp.issparse(X):
+        return X.toarray().astype(np.float64, copy=False)
+    return np.asarray(X, dtype=np.float64)
+
+
+def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_weight=None,
+                  fit_intercept=True):
     """The M3SVM problem in cvxpy (module docstring), with the centring constraints.
 
     Parameters
@@ -106,6 +117,8 @@ def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_
     sample_weight : array_like of shape (n_samples,), default=None
         Nonnegative weights with a positive sum (None: all 1); the loss term is their weighted
         mean. Rows of weight 0 are left out of the problem.
+    fit_intercept : bool, default=True
+        With class intercepts b; False fixes b = 0.
 
     Returns
     -------
@@ -113,15 +126,15 @@ def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_
         The convex (DCP) problem.
     W : cvxpy.Variable of shape (n_classes, n_features)
         The class weight vectors.
-    b : cvxpy.Variable of shape (n_classes,)
-        The class intercepts.
+    b : cvxpy.Variable of shape (n_classes,) or None
+        The class intercepts; None without an intercept.
 
     Raises
     ------
     ValueError
         If ``loss`` is not one of the three losses.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = _dense(X)
     y = np.asarray(y, dtype=np.intp)
     n, d = X.shape
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -132,17 +145,19 @@ def m3svm_problem(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_
     Y = np.zeros((n, n_classes))
     Y[np.arange(n), y] = 1.0
     W = cp.Variable((n_classes, d))
-    b = cp.Variable(n_classes)
-    F = X @ W.T + np.ones((n, 1)) @ cp.reshape(b, (1, n_classes), order="F")
+    b = cp.Variable(n_classes) if fit_intercept else None
+    F = X @ W.T
+    if fit_intercept:
+        F = F + np.ones((n, 1)) @ cp.reshape(b, (1, n_classes), order="F")
     data_term = _data_term(F, Y, v, loss, delta)
     norms = cp.norm(pair_incidence(n_classes) @ W, 2, axis=1)
     reg = cp.sum(norms) if p == 1 else cp.sum(cp.power(norms, p))
-    cons = [cp.sum(W, axis=0) == 0, cp.sum(b) == 0]
+    cons = [cp.sum(W, axis=0) == 0] + ([cp.sum(b) == 0] if fit_intercept else [])
     return cp.Problem(cp.Minimize(data_term + alpha * reg), cons), W, b
 
 
 def solve_m3svm_reference(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1, sample_weight=None,
-                          **solver_options) -> M3SVMReferenceResult:
+                          fit_intercept=True, **solver_options) -> M3SVMReferenceResult:
     """Solve the M3SVM problem exactly by Clarabel (tolerance ladder, module docstring).
 
     Parameters
@@ -164,6 +179,8 @@ def solve_m3svm_reference(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1,
     sample_weight : array_like of shape (n_samples,), default=None
         Nonnegative weights with a positive sum (None: all 1); the loss term is their weighted
         mean.
+    fit_intercept : bool, default=True
+        With class intercepts b; False fixes b = 0 (the result's intercept is then zeros).
     **solver_options
         Clarabel settings over ``CLARABEL_DEFAULTS``; a given tol_gap_abs, tol_gap_rel or
         tol_feas replaces the tolerance ladder by that single solve.
@@ -179,8 +196,9 @@ def solve_m3svm_reference(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1,
     ReferenceSolveError
         If no attempt ends with the status optimal.
     """
+    X = _dense(X)
     prob, W, b = m3svm_problem(X, y, n_classes, alpha=alpha, p=p, loss=loss, delta=delta,
-                               sample_weight=sample_weight)
+                               sample_weight=sample_weight, fit_intercept=fit_intercept)
     keys = ("tol_gap_abs", "tol_gap_rel", "tol_feas")
     ladder = [None] if any(k in solver_options for k in keys) else TOLERANCE_LADDER
     t, tol = 0.0, None
@@ -193,7 +211,8 @@ def solve_m3svm_reference(X, y, n_classes, *, alpha, p, loss="hinge", delta=0.1,
             if i == len(ladder) - 1:
                 raise
     tol = tol if tol is not None else max(opts[k] for k in keys)
-    coef, intercept = np.asarray(W.value, float), np.asarray(b.value, float)
+    coef = np.asarray(W.value, float)
+    intercept = np.asarray(b.value, float) if fit_intercept else np.zeros(n_classes)
     objective = m3svm_objective(coef, intercept, X, y, alpha=alpha, p=p, loss=loss, delta=delta,
                                 sample_weight=sample_weight)
     return M3SVMReferenceResult(coef=coef, intercept=intercept, objective=float(objective),

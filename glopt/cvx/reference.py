@@ -123,14 +123,17 @@ class Reference:
             self.c = cp.Parameter(n, nonneg=True, value=pr.upper)
         else:
             self.C = cp.Parameter(nonneg=True, value=pr.C)
+        # right-hand sides of the dual's equalities (they move with the weights: nu formulations)
+        self.d = cp.Parameter(self._form.rhs.size, value=self._form.rhs)
         self._build_primal()
         self._build_dual()
 
     # ---------------------------------------------------------------- problems
     def _build_primal(self):
         pr, L, form = self.problem, self._L, self._form
-        w, b = cp.Variable(L.shape[1]), cp.Variable()
-        f = L @ w + b
+        # mu: the multipliers of the dual's equalities, (b,) for the balance (f = L w + b), or the
+        # two class offsets of the nu formulations (glopt.dual's module docstring)
+        w, mu = cp.Variable(L.shape[1]), cp.Variable(form.rhs.size)
         if pr.p == 1:
             # one slack per dual variable: xi (svc), or xi and xi* of the two tube sides (svr)
             xi = cp.Variable(form.size, nonneg=True)
@@ -139,10 +142,10 @@ class Reference:
             # one slack per sample bounds both tube sides (docs/mathematics.md §1)
             zeta = cp.Variable(pr.n, nonneg=True)
             slack, loss = zeta[form.index], self.C * cp.sum_squares(self._R.T @ zeta)
-        # the margin constraint of dual variable t: s_t f(x_{i_t}) + q_t + slack_t >= 0
-        margins = [cp.multiply(form.sign, f[form.index]) + form.linear + slack >= 0]
-        self._w, self._b, self._margins = w, b, margins
-        self.primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w) + loss), margins)
+        # the margin constraint of dual variable t: s_t <w, phi_{i_t}> + q_t + (A^T mu)_t + slack_t >= 0
+        margins = [cp.multiply(form.sign, (L @ w)[form.index]) + form.linear + form.rows.T @ mu + slack >= 0]
+        self._w, self._mu, self._margins = w, mu, margins
+        self.primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(w) + loss + self.d @ mu), margins)
 
     def _build_dual(self):
         pr, L, form = self.problem, self._L, self._form
@@ -152,7 +155,7 @@ class Reference:
         B = sp.csr_matrix((form.sign, (form.index, variables)), shape=(pr.n, form.size))
         coef, a_sum = B @ a, abs(B) @ a
         lin = -form.linear @ a
-        self._balance = cp.sum(coef) == 0
+        self._balance = form.rows @ a == self.d
         cons = [self._balance]
         obj = lin - 0.5 * cp.sum_squares(L.T @ coef)
         if pr.p == 1:
@@ -170,16 +173,27 @@ class Reference:
         if pr.p == 2 and weights is not None:
             raise ValueError("with p=2 the weights enter the factor of S: build a new Reference")
         if C is not None or weights is not None:
-            self.problem = pr = SVMProblem(pr.X, pr.y, pr.kernel, pr.task, pr.C if C is None else C,
+            y = None if pr.task == "one_class" else pr.y
+            self.problem = pr = SVMProblem(pr.X, y, pr.kernel, pr.task, pr.C if C is None else C,
                                            pr.weights if weights is None else weights, pr.epsilon,
-                                           pr.p, pr.S)
+                                           pr.p, pr.S, pr.nu)
+            self._form = dual_form(pr)
+            self.d.value = self._form.rhs
         if pr.p == 1:
             self.c.value = pr.upper
         else:
             self.C.value = pr.C
 
-    def _coef(self, a):
-        return dual_form(self.problem).coef(a)
+    def _model(self, a, mu):
+        """(coef, b, extra) of the model with dual variables ``a`` and multipliers ``mu``."""
+        form = self._form
+        coef = form.coef(a)
+        if not form.nu:
+            return coef, float(mu[0]), {}
+        # mu = (-(r + rho), -(r - rho)) (glopt.dual); nu-SVC's model is scaled by 1 / r
+        r, rho = -0.5 * float(mu[0] + mu[1]), 0.5 * float(mu[1] - mu[0])
+        scale = r if form.rescale else 1.0
+        return coef / scale, -rho / scale, {"r": r}
 
     def solve_primal(self, C=None, weights=None) -> SVMResult:
         """Solve the primal (P); ``a`` holds the dual values of the margin constraints.
@@ -208,7 +222,8 @@ class Reference:
         t = _solve(self.primal, "primal", self.options)
         a = np.concatenate([np.asarray(m.dual_value, float).ravel() for m in self._margins])
         stats = self.primal.solver_stats
-        return SVMResult(coef=self._coef(a), b=float(self._b.value), a=a, objective=float(self.primal.value),
+        coef, b, extra = self._model(a, np.asarray(self._mu.value, float))
+        return SVMResult(coef=coef, b=b, a=a, objective=float(self.primal.value), extra=extra,
                          n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-primal")
 
     def solve_dual(self, C=None, weights=None) -> SVMResult:
@@ -238,9 +253,9 @@ class Reference:
         t = _solve(self.dual, "dual", self.options)
         a = np.asarray(self._a.value, float)
         # the multiplier of 1^T coef = 0 is the bias (cvxpy's sign convention for Maximize)
-        b = float(self._balance.dual_value)
+        coef, b, extra = self._model(a, np.atleast_1d(np.asarray(self._balance.dual_value, float)))
         stats = self.dual.solver_stats
-        return SVMResult(coef=self._coef(a), b=b, a=a, dual_objective=float(self.dual.value),
+        return SVMResult(coef=coef, b=b, a=a, dual_objective=float(self.dual.value), extra=extra,
                          n_iter=int(stats.num_iters or 0), solve_time=t, solver="cvx-dual")
 
     def solve(self, C=None, weights=None) -> SVMResult:
@@ -274,7 +289,7 @@ class Reference:
                          dual_objective=dual.dual_objective, n_iter=primal.n_iter + dual.n_iter,
                          solve_time=primal.solve_time + dual.solve_time, solver="cvx",
                          extra={"margin_duals": primal.a, "primal_coef": primal.coef,
-                                "dual_b": dual.b})
+                                "dual_b": dual.b, **primal.extra})
 
 
 def solve_reference(problem: SVMProblem, **solver_options) -> SVMResult:

@@ -8,7 +8,18 @@ The problem (glopt's statement; the choices are explained in :class:`glopt.multi
     ell_i = log sum_k exp(w_k^T x_i + b_k) - (w_{y_i}^T x_i + b_{y_i})          (ISM3, logistic)
 
 with h the hinge max(0, u) or its smoothing h_delta(u) = (u + sqrt(u^2 + delta^2)) / 2, s_i the
-sample weights, and W (n_classes, n_features) the class weight vectors (rows w_k).
+sample weights, and W (n_classes, n_features) the class weight vectors (rows w_k). Without an
+intercept, b = 0.
+
+The same problem in scikit-learn's C form (LinearSVC, LogisticRegression): multiplying J by
+k C sum_i s_i (k = n_classes) gives::
+
+    C sum_i s_i ell_i(W, b)  +  (1 / k) sum_{k<l} ||w_k - w_l||_2^p,    alpha = 1 / (k C sum_i s_i)
+
+(:func:`alpha_from_C`), the same minimizers. For centred W and p = 2 the regularizer is
+||W||_F^2; for two classes it is ||w||^p / 2 with w = w_1 - w_0, so the binary problem at p = 2
+is LinearSVC's C sum_i s_i h(1 - y_i (w^T x_i + b)) + ||w||^2 / 2 (the intercept unpenalized)
+and, with the logistic loss, LogisticRegression's.
 
 J is unchanged by a common translation (w_k -> w_k + v, b_k -> b_k + t for every k), a flat
 direction of the problem. glopt fixes it by centring: the minimized function is
@@ -26,7 +37,10 @@ module holds the mathematics only; :mod:`glopt.multiclass.solver` minimizes it a
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import logsumexp, softmax
+
+from .._checks import positive_int, positive_scalar
 
 #: The per-sample losses ell_i: the smoothed hinge h_delta, the exact hinge, softmax cross-entropy.
 LOSSES = ("smooth_hinge", "hinge", "logistic")
@@ -35,6 +49,64 @@ LOSSES = ("smooth_hinge", "hinge", "logistic")
 #: solution (J is translation invariant), so its size changes no answer; 1 keeps the curvature of
 #: the flat directions on the scale of the averaged loss.
 TRANSLATION_PENALTY = 1.0
+
+
+def alpha_from_C(C, n_classes, total_weight):
+    """The regularizer weight alpha of J that the C form of the problem corresponds to.
+
+    C sum_i s_i ell_i + (1 / k) sum_{k<l} ||w_k - w_l||^p is k C sum_i s_i times J with
+    alpha = 1 / (k C sum_i s_i) (module docstring), so both have the same minimizers.
+
+    Parameters
+    ----------
+    C : float
+        Weight of the summed loss, finite and > 0 (scikit-learn's C).
+    n_classes : int
+        Number of classes k (>= 2).
+    total_weight : float
+        sum_i s_i, the sum of the sample weights (times the class weights), > 0; n for unit
+        weights.
+
+    Returns
+    -------
+    alpha : float
+        1 / (n_classes * C * total_weight).
+
+    Raises
+    ------
+    ValueError
+        If C or total_weight is not finite and > 0, or n_classes < 2.
+    """
+    C = positive_scalar(C, "C")
+    total_weight = positive_scalar(total_weight, "total_weight")
+    n_classes = positive_int(n_classes, "n_classes", low=2)
+    return 1.0 / (n_classes * C * total_weight)
+
+
+def as_design_matrix(X):
+    """X as the solvers use it: a C-contiguous float64 array, or CSR float64 if it is sparse.
+
+    Parameters
+    ----------
+    X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+        Inputs; sparse input of any format stays sparse (converted to CSR, whose row products
+        X @ W are what the objective needs), never densified.
+
+    Returns
+    -------
+    X : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        The same numbers in float64.
+    """
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float64)
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def _xt_dot(X, G):
+    """X^T G, shape (n_features, G.shape[1]), for dense or CSR X (never densifies X)."""
+    if sp.issparse(X):
+        return np.asarray(X.T @ G)
+    return X.T @ G
 
 
 def pair_incidence(n_classes: int) -> np.ndarray:
@@ -157,12 +229,12 @@ def m3svm_objective(coef, intercept, X, y, *, alpha, p, loss="smooth_hinge", del
         Class weight vectors W (rows w_k).
     intercept : array_like of shape (n_classes,)
         Class intercepts b.
-    X : array_like of shape (n_samples, n_features)
-        Inputs.
+    X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+        Inputs (sparse stays sparse).
     y : array_like of shape (n_samples,)
         Class indices 0 .. n_classes - 1.
     alpha : float
-        Weight of the margin regularizer, >= 0.
+        Weight of the margin regularizer, >= 0 (:func:`alpha_from_C` converts a C).
     p : float
         Power of the pairwise norms, >= 1.
     loss : {'smooth_hinge', 'hinge', 'logistic'}, default='smooth_hinge'
@@ -191,17 +263,17 @@ def m3svm_objective(coef, intercept, X, y, *, alpha, p, loss="smooth_hinge", del
     """
     W = np.asarray(coef, dtype=np.float64)
     b = np.asarray(intercept, dtype=np.float64)
-    X = np.asarray(X, dtype=np.float64)
+    X = as_design_matrix(X)
     y = np.asarray(y, dtype=np.intp)
     sw = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     v = sw / sw.sum()
-    F = X @ W.T + b
+    F = np.asarray(X @ W.T) + b
     L, G = _loss_and_grad(F, y, v, loss, delta, grad=return_grad)
     R, gR = _regularizer(W, p, pair_incidence(W.shape[0]), grad=return_grad)
     value = L + alpha * R
     if not return_grad:
         return value
-    return value, G.T @ X + alpha * gR, G.sum(axis=0)
+    return value, _xt_dot(X, G).T + alpha * gR, G.sum(axis=0)
 
 
 def _loss_hessian_blocks(F, y, v, loss, delta):

@@ -99,6 +99,8 @@ def _drive(engine, callback, callback_every, verbose) -> str:
 
 
 def _check_problem(problem: SVMProblem) -> None:
+    if not isinstance(problem, SVMProblem):
+        raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
     if problem.p != 1 or problem.S is not None:
         raise ValueError("the SMO engine solves p=1 problems (weighted hinge / epsilon-insensitive "
                          f"loss) only, got p={problem.p}; use glopt.cvx for p=2")
@@ -109,7 +111,7 @@ def _start_point(form: DualForm, a0, grad0):
     if a0 is None:
         if grad0 is not None:
             raise ValueError("grad0 needs a0 (the point it is the gradient at)")
-        return np.zeros(form.size), None, None
+        return form.start.copy(), None, None
     a0 = as_float_array(a0, "a0", ndim=1)
     if a0.size != form.size:
         raise ValueError(f"a0 has length {a0.size}, expected {form.size} "
@@ -147,12 +149,20 @@ def _result(form: DualForm, fin: dict, status: str, *, tol, wss, max_iter, n_thr
             verbose) -> SVMResult:
     """The engine's final state as an :class:`SVMResult` (a warning when max_iter was reached)."""
     a = fin["a"]
+    r = fin.get("r", float("nan"))
+    if form.rescale and not (np.isfinite(r) and r != 0.0):
+        raise FloatingPointError(
+            f"nu-SVC found no margin (LIBSVM's r = {r:g}): the model (y a / r, -rho / r) is not "
+            "finite. Lower nu, or check that the two classes are not the same points.")
     if not (np.all(np.isfinite(a)) and np.isfinite(fin["rho"]) and np.isfinite(fin["obj"])):
         # the data checks rule out overflowing inputs; this guards the answer itself
         raise FloatingPointError(
             "the SMO's answer is not finite (the kernel values or the gradient overflowed): scale X, "
             "or use a smaller C, gamma or degree")
-    coef = form.coef(a)
+    coef, b = form.coef(a), -fin["rho"]
+    if form.rescale:
+        # nu-SVC: LIBSVM reports the solution scaled by 1 / r (a C-SVC solution with C = 1 / r)
+        coef, b = coef / r, b / r
     if status == "max_iter":
         from sklearn.exceptions import ConvergenceWarning
         warnings.warn(
@@ -175,7 +185,9 @@ def _result(form: DualForm, fin: dict, status: str, *, tol, wss, max_iter, n_thr
         "tol": float(tol),
         "upper": form.upper,
     }
-    return SVMResult(coef=coef, b=-fin["rho"], a=a, objective=float("nan"),
+    if form.nu:
+        extra["r"] = r
+    return SVMResult(coef=coef, b=b, a=a, objective=float("nan"),
                      dual_objective=-fin["obj"], status=status, n_iter=fin["n_iter"],
                      solve_time=solve_time, solver=f"smo-wss{int(wss)}", extra=extra)
 
@@ -195,10 +207,13 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
     a, grad_ref, a_ref = _start_point(form, a0, grad0)
     k = problem.kernel
     t0 = time.perf_counter()
+    # LIBSVM's Solver_NU for the two class sums of the nu formulations
+    nu_mode = {"nu": True} if form.nu else {}
     engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign, form.linear,
                        form.upper, a, float(tol), int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20,
                        n_threads, max_iter, grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
-                       adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single)
+                       adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single,
+                       **nu_mode)
     status = _run(engine, single=single, polish=not _qfloat, callback=callback,
                   callback_every=callback_every, verbose=verbose)
     fin = engine.finish()
@@ -263,8 +278,10 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), or (n, n)
-        Training inputs; the (n, n) Gram matrix for a precomputed kernel.
+    X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
+        Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
+        columns are computed from the compressed rows, with the dense answer); the (n, n) Gram
+        matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Labels in {-1, +1}.
     C : float > 0, default=1.0
@@ -298,8 +315,10 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), or (n, n)
-        Training inputs; the (n, n) Gram matrix for a precomputed kernel.
+    X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
+        Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
+        columns are computed from the compressed rows, with the dense answer); the (n, n) Gram
+        matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Real targets.
     C : float > 0, default=1.0
@@ -324,12 +343,18 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
 
 
 def solve(problem: SVMProblem, **options) -> SVMResult:
-    """Solve an :class:`~glopt.problem.SVMProblem` (task svc or svr, p = 1) by SMO.
+    """Solve an :class:`~glopt.problem.SVMProblem` (any of LIBSVM's five tasks, p = 1) by SMO.
+
+    The dual form comes from the task's adapter (:mod:`glopt.dual`), with LIBSVM's start; the
+    nu formulations run LIBSVM's ``Solver_NU``. The result follows LIBSVM's conventions:
+    ``coef`` and ``b`` are the model (f = K coef + b; nu-SVC scaled by 1 / r), ``a`` the solved
+    dual variables, and for nu_svc / nu_svr ``extra["r"]`` is LIBSVM's r (nu-SVC: the model is
+    a C-SVC solution with C = 1 / r; nu-SVR: the tube width is epsilon = -r).
 
     Parameters
     ----------
     problem : SVMProblem
-        The problem to solve: task 'svc' or 'svr', p = 1 and no correlation matrix S.
+        The problem to solve: p = 1 and no correlation matrix S.
     **options : dict
         The options of :func:`solve_svc` after the problem data (tol, wss, shrinking,
         cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).

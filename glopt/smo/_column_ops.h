@@ -46,11 +46,41 @@ static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* r
     return best == -HUGE_VAL ? -1 : idx;
 }
 
+/* The nu mode's scans (LIBSVM's Solver_NU): the same maxima within each sign class.
+   v_t = sgn * y_t G_t over the t with mask[t] (sgn = -1 with upm: -y G over I_up; sgn = +1 with
+   lowm: y G over I_low); *gp, *ip: max and argmax over y_t = +1, *gn, *in over y_t = -1 (-1 and
+   -HUGE_VAL where the class has none). Ties go to the last index, as in LIBSVM. */
+static void gl_select_nu(Py_ssize_t n, const double* restrict G, const double* restrict y,
+                         const double* restrict mask, double sgn, double* gp, int* ip,
+                         double* gn, int* in) {
+    double bp = -HUGE_VAL, bn = -HUGE_VAL;
+    int kp = -1, kn = -1;
+    Py_ssize_t t;
+    for (t = 0; t < n; t++) {
+        double v = mask[t] > 0.5 ? sgn * (y[t] * G[t]) : -HUGE_VAL;
+        if (y[t] > 0) {
+            if (v >= bp) { bp = v; kp = (int) t; }
+        } else {
+            if (v >= bn) { bn = v; kn = (int) t; }
+        }
+    }
+    *gp = bp;
+    *gn = bn;
+    *ip = bp == -HUGE_VAL ? -1 : kp;
+    *in = bn == -HUGE_VAL ? -1 : kn;
+}
+
 /* Second-order choice of j for a given i (LIBSVM WSS3): over I_low with
    grad_diff = Gmax + y_j G_j > 0, maximize grad_diff^2 / quad_coef (quad_coef = QD_i + QD_j -
    2 y_i y_j Q_ij, replaced by tau when <= 0), i.e. minimize LIBSVM's obj_diff = -that. Also
    returns Gmax2 = max over I_low of y_j G_j. score and lowyg: scratch arrays of length n.
    The column Qi is double (_d) or single precision (_f, LIBSVM's Qfloat, promoted exactly).
+
+   gl_select_nu_wss3_j: the nu mode's choice of j (LIBSVM Solver_NU::select_working_set): the
+   same score, j within the sign class of its i (Qp, Gmaxp, QDp for y_j = +1 with the class's
+   i_p; Qn, Gmaxn, QDn for y_j = -1), the best over both classes; also Gmaxp2 / Gmaxn2, the max
+   over I_low of y_j G_j within each class. A class without i has Gmax = -HUGE_VAL, so that none
+   of its j qualifies (its column pointer must still be readable: pass the other class's).
 
    gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q. */
 #define GL_DEF_COLUMN_OPS(SUF, QT)                                                         \
@@ -81,6 +111,39 @@ static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,       
         g2 = v > g2 ? v : g2;                                                               \
     }                                                                                       \
     *gmax2 = g2;                                                                            \
+    return idx;                                                                             \
+}                                                                                           \
+static int gl_select_nu_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                \
+                                     const double* restrict y, const double* restrict lowm, \
+                                     const double* restrict QD, const QT* restrict Qp,      \
+                                     const QT* restrict Qn, double Gmaxp, double Gmaxn,     \
+                                     double QDp, double QDn, double tau,                    \
+                                     double* restrict score, double* restrict lowyg,        \
+                                     double* gmaxp2, double* gmaxn2) {                      \
+    Py_ssize_t j;                                                                           \
+    double best = -0.5, g2p = -HUGE_VAL, g2n = -HUGE_VAL;                                   \
+    int idx = -1;                                                                           \
+    for (j = 0; j < n; j++) {          /* vectorized */                                     \
+        double yj = y[j];                                                                   \
+        double yg = yj * G[j];                                                              \
+        double gd = (yj > 0 ? Gmaxp : Gmaxn) + yg;                                          \
+        double qij = yj > 0 ? (double) Qp[j] : (double) Qn[j];                              \
+        double q = (yj > 0 ? QDp : QDn) + QD[j] - 2.0 * qij;                                \
+        double sc;                                                                          \
+        q = q > 0 ? q : tau;                                                                \
+        sc = (gd * gd) / q;                                                                 \
+        sc = gd > 0 ? sc : -1.0;                                                            \
+        score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
+        lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
+    }                                                                                       \
+    for (j = 0; j < n; j++) {                                                               \
+        double sc = score[j], v = lowyg[j];                                                 \
+        if (sc >= best) { best = sc; idx = (int) j; }                                       \
+        if (y[j] > 0) g2p = v > g2p ? v : g2p;                                              \
+        else g2n = v > g2n ? v : g2n;                                                       \
+    }                                                                                       \
+    *gmaxp2 = g2p;                                                                          \
+    *gmaxn2 = g2n;                                                                          \
     return idx;                                                                             \
 }                                                                                           \
 static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \

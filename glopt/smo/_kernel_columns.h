@@ -1,6 +1,7 @@
 /* Kernel values and kernel columns of the SMO engine (glopt/smo/_solver.pyx): a kernel value
    from an inner product, the blocked columns (and their single-precision rounding), the blocked
-   gradient pass over the support vectors and the vector exps it uses. */
+   gradient pass over the support vectors and the vector exps it uses; the same columns and
+   gradient pass for data in compressed sparse rows (CSR). */
 #ifndef GLOPT_SMO_KERNEL_COLUMNS_H
 #define GLOPT_SMO_KERNEL_COLUMNS_H
 #include <Python.h>   /* Py_ssize_t */
@@ -12,6 +13,7 @@
 #define GL_K_RBF 1
 #define GL_K_POLY 2
 #define GL_K_PRECOMPUTED 3
+#define GL_K_SIGMOID 4
 #define GL_BLOCK 256
 
 /* Let gcc if-convert (and so vectorize) the selects of the loops below; this changes no
@@ -37,9 +39,9 @@ static inline double gl_powi(double base, int times) {
 /* Kernel value from the inner product (and squared norms for rbf). */
 static inline double gl_from_dot(int kind, double dot, double sqa, double sqb,
                                  double gamma, double coef0, int degree, Py_ssize_t d) {
-    double v;
     if (kind == GL_K_RBF) return gl_exp_neg(-gamma * gl_d2(sqa, sqb, dot, GL_D2_FLOOR(d)));
     if (kind == GL_K_LINEAR) return dot;
+    if (kind == GL_K_SIGMOID) return tanh(gamma * dot + coef0);
     return gl_powi(gamma * dot + coef0, degree);
 }
 
@@ -49,6 +51,38 @@ static inline double gl_dot_seq(const double* a, const double* b, Py_ssize_t d) 
     Py_ssize_t m;
     for (m = 0; m < d; m++) s += a[m] * b[m];
     return s;
+}
+
+/* The kernel of a block of len inner products acc[t] = <x_r, z_t> (sqr = |x_r|^2, sq[t] =
+   |z_t|^2), in place, then out[t] = (yr * ys[t]) * acc[t] (or outf[t], rounded to float, when
+   outf is not NULL; ys NULL: no signs). Shared by the dense and the sparse columns, so that
+   equal inner products give equal kernel values whichever data layout produced them. */
+static inline __attribute__((always_inline)) void gl_kfinish(
+        int kind, Py_ssize_t d, double gamma, double coef0, int degree, double sqr,
+        const double* sq, const double* ys, double yr, Py_ssize_t len, double* acc,
+        double* out, float* outf) {
+    Py_ssize_t t;
+    if (kind == GL_K_RBF) {
+        const double fl = GL_D2_FLOOR(d);
+        for (t = 0; t < len; t++) acc[t] = gl_exp_neg(-gamma * gl_d2(sqr, sq[t], acc[t], fl));
+    } else if (kind == GL_K_POLY) {
+        for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
+    } else if (kind == GL_K_SIGMOID) {
+        /* libm's tanh, as LIBSVM: one call per entry whatever the clone, so a value does
+           not depend on the block it falls in */
+        for (t = 0; t < len; t++) acc[t] = tanh(gamma * acc[t] + coef0);
+    }
+    if (outf != NULL) {           /* single-precision column: round the double value */
+        if (ys != NULL) {
+            for (t = 0; t < len; t++) outf[t] = (float) ((yr * ys[t]) * acc[t]);
+        } else {
+            for (t = 0; t < len; t++) outf[t] = (float) acc[t];
+        }
+    } else if (ys != NULL) {
+        for (t = 0; t < len; t++) out[t] = (yr * ys[t]) * acc[t];
+    } else {
+        for (t = 0; t < len; t++) out[t] = acc[t];
+    }
 }
 
 /* out[j] = (yr * yv[j]) * K(x_r, z_j) for j in [j0, j1) (or outf[j], rounded to float, when
@@ -75,27 +109,81 @@ static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int de
             const double* col = XT + m * ld + jb;
             for (t = 0; t < len; t++) acc[t] += xm * col[t];
         }
-        if (kind == GL_K_RBF) {
-            const double* sq = sqv + jb;
-            const double fl = GL_D2_FLOOR(d);
-            for (t = 0; t < len; t++) acc[t] = gl_exp_neg(-gamma * gl_d2(sqr, sq[t], acc[t], fl));
-        } else if (kind == GL_K_POLY) {
-            for (t = 0; t < len; t++) acc[t] = gl_powi(gamma * acc[t] + coef0, degree);
-        }
-        if (outf != NULL) {           /* single-precision column: round the double value */
-            if (yv != NULL) {
-                const double* ys = yv + jb;
-                for (t = 0; t < len; t++) outf[jb + t] = (float) ((yr * ys[t]) * acc[t]);
-            } else {
-                for (t = 0; t < len; t++) outf[jb + t] = (float) acc[t];
-            }
-        } else if (yv != NULL) {
-            const double* ys = yv + jb;
-            for (t = 0; t < len; t++) out[jb + t] = (yr * ys[t]) * acc[t];
+        gl_kfinish(kind, d, gamma, coef0, degree, sqr, sqv + jb, yv != NULL ? yv + jb : NULL,
+                   yr, len, acc, outf != NULL ? NULL : out + jb,
+                   outf != NULL ? outf + jb : NULL);
+    }
+}
+
+/* Sparse data: the n x d matrix in CSR form (data, ind, ptr: row s holds the values
+   data[ptr[s] .. ptr[s + 1]) at the columns ind[...], increasing within a row). An inner
+   product over the nonzeros, in increasing column order, adds the same nonzero products in
+   the same order as the dense sequential sum gl_dot_seq and the blocked columns (the terms a
+   zero entry contributes are zeros, which leave a sum unchanged): sparse and dense kernel
+   values agree bit for bit. */
+
+/* <x_r, x_s> with x_r scattered into the dense vector w (length d). */
+static inline double gl_csr_dot_w(const double* w, const double* data, const int* ind,
+                                  int64_t k0, int64_t k1) {
+    double s = 0.0;
+    int64_t k;
+    for (k = k0; k < k1; k++) s += w[ind[k]] * data[k];
+    return s;
+}
+
+/* <x_a, x_b> by merging the two rows' column lists (no buffer: for a very large d). */
+static inline double gl_csr_dot_merge(const double* data, const int* ind, int64_t a0,
+                                      int64_t a1, int64_t b0, int64_t b1) {
+    double s = 0.0;
+    while (a0 < a1 && b0 < b1) {
+        const int ia = ind[a0], ib = ind[b0];
+        if (ia == ib) {
+            s += data[a0] * data[b0];
+            a0++;
+            b0++;
+        } else if (ia < ib) {
+            a0++;
         } else {
-            for (t = 0; t < len; t++) out[jb + t] = acc[t];
+            b0++;
         }
     }
+    return s;
+}
+
+/* gl_kblock for CSR data: out[j] = (yr * yv[j]) * K(x_r, x_{rows[j]}) for j in [j0, j1)
+   (rows NULL: row j), sq the squared norms of the rows. w: a zeroed buffer of d doubles
+   (row r is scattered into it and cleared again before returning), or NULL for the merge
+   of the two rows' column lists. Each entry's inner product and kernel value are computed
+   as in gl_kblock, so the result does not depend on the split of [j0, j1) either. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                          const double* data, const int* ind, const int64_t* ptr,
+                          Py_ssize_t r, const double* sq, const int* rows, double* w,
+                          const double* yv, double yr, Py_ssize_t j0, Py_ssize_t j1,
+                          double* out, float* outf) {
+    double acc[GL_BLOCK], sqb[GL_BLOCK];
+    const int64_t r0 = ptr[r], r1 = ptr[r + 1];
+    Py_ssize_t jb, je, len, t;
+    int64_t k;
+    if (w != NULL)
+        for (k = r0; k < r1; k++) w[ind[k]] = data[k];
+    for (jb = j0; jb < j1; jb += GL_BLOCK) {
+        je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
+        len = je - jb;
+        for (t = 0; t < len; t++) {
+            const Py_ssize_t s = rows != NULL ? (Py_ssize_t) rows[jb + t] : jb + t;
+            acc[t] = w != NULL ? gl_csr_dot_w(w, data, ind, ptr[s], ptr[s + 1])
+                               : gl_csr_dot_merge(data, ind, r0, r1, ptr[s], ptr[s + 1]);
+            sqb[t] = sq[s];
+        }
+        gl_kfinish(kind, d, gamma, coef0, degree, sq[r], sqb, yv != NULL ? yv + jb : NULL,
+                   yr, len, acc, outf != NULL ? NULL : out + jb,
+                   outf != NULL ? outf + jb : NULL);
+    }
+    if (w != NULL)
+        for (k = r0; k < r1; k++) w[ind[k]] = 0.0;
 }
 
 /* A[j] += sum_e cf[e] K(x_e, z_j) and B[j] += sum_e cu[e] K(x_e, z_j) for j in [j0, j1),
@@ -134,6 +222,31 @@ static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int deg
                   XT, ld, sqv, NULL, 1.0, j0, j1, tb, NULL);
         /* gl_axpy_d's loop, written here so that it compiles with FMA like the rest of
            this function (gl_axpy_d is built without; results would move in the last bit) */
+        if (cf[e] != 0.0)
+            for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
+        if (cu[e] != 0.0)
+            for (k = j0; k < j1; k++) B[k] += cu[e] * tb[k];
+    }
+}
+
+/* gl_kgrad for CSR data (glopt's simple sparse path: no register-held points): A[j] +=
+   sum_e cf[e] K(x_{rows[e]}, x_{cols[j]}) and B[j] likewise with cu, for j in [j0, j1) (cols
+   NULL: row j), the sums over e in order; tb a scratch column, w as in gl_kblock_csr. The
+   kernel values are gl_kblock_csr's and the updates gl_kgrad's loops, so the sums do not
+   depend on the split of the columns between threads. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kgrad_csr(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                         const double* data, const int* ind, const int64_t* ptr,
+                         const double* sq, const int* rows, const double* cf, const double* cu,
+                         Py_ssize_t ne, const int* cols, Py_ssize_t j0, Py_ssize_t j1,
+                         double* A, double* B, double* tb, double* w) {
+    Py_ssize_t e, k;
+    if (j1 <= j0) return;
+    for (e = 0; e < ne; e++) {
+        gl_kblock_csr(kind, d, gamma, coef0, degree, data, ind, ptr, rows[e], sq, cols, w,
+                      NULL, 1.0, j0, j1, tb, NULL);
         if (cf[e] != 0.0)
             for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
         if (cu[e] != 0.0)

@@ -13,6 +13,10 @@ non positive-definite Q), stopping when m(a) - M(a) <= tol, an LRU kernel-column
 bytes holding partially filled columns, shrinking with gradient reconstruction (G_bar) and
 LIBSVM's bias (calculate_rho).
 
+With ``nu=True`` the engine is LIBSVM's ``Solver_NU`` (nu-SVC, nu-SVR): the sum of a over each
+sign class is kept, pairs are chosen within a class, and the stopping rule, the shrinking and the
+bias are taken per class (SMOEngine's docstring).
+
 Two cache modes, as in LIBSVM:
 
 - *permuted* (``idx`` a permutation of 0..n-1, i.e. C-SVC): the cache holds columns of Q in the
@@ -34,12 +38,24 @@ Kernel columns are computed with OpenMP (one thread per block of entries, each e
 thread with the same arithmetic, so results do not depend on the number of threads); a build
 without OpenMP computes them on one thread, with the same results.
 
+Sparse data (any scipy.sparse matrix or array, taken as CSR with sorted column indices): the
+columns are computed from the compressed rows, as LIBSVM does, with the squared norms of the rows
+computed once: for a column of row r, row r is scattered into a dense buffer of d values per
+thread and each entry is the sum over the other row's nonzeros (for a very large d, where such
+buffers would not stay in cache, the two rows' column lists are merged instead). Both add the
+nonzero products in increasing column order, which is the dense sum without its zero terms, and
+the kernel values go through the same code as the dense columns: every kernel value, and with it
+the iterations, equals the dense engine's bit for bit. The blocked gradient pass has a simple
+sparse counterpart (one kernel block per support vector), whose sums may differ from the dense
+pass's in the last bits for the rbf kernel.
+
 The solver is a resumable state object: ``run(k)`` performs at most k iterations without the GIL
 and returns, so the Python face can call callbacks and check for KeyboardInterrupt between chunks.
 """
 cimport cython
 from cython.parallel cimport prange
-from libc.math cimport HUGE_VAL
+from libc.math cimport HUGE_VAL, NAN
+from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
@@ -83,12 +99,33 @@ cdef extern from "_kernel_columns.h":
                   const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
                   const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
                   double* tb) noexcept nogil
+    double gl_csr_dot_merge(const double* data, const int* ind, int64_t a0, int64_t a1,
+                            int64_t b0, int64_t b1) noexcept nogil
+    void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                       const double* data, const int* ind, const int64_t* ptr, Py_ssize_t r,
+                       const double* sq, const int* rows, double* w, const double* yv, double yr,
+                       Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) noexcept nogil
+    void gl_kgrad_csr(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                      const double* data, const int* ind, const int64_t* ptr, const double* sq,
+                      const int* rows, const double* cf, const double* cu, Py_ssize_t ne,
+                      const int* cols, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
+                      double* tb, double* w) noexcept nogil
 
 cdef extern from "_column_ops.h":
     int gl_select_up(Py_ssize_t n, const double* G, const double* y, const double* upm,
                      double* gmax) noexcept nogil
     int gl_select_low(Py_ssize_t n, const double* G, const double* y, const double* lowm,
                       double* gmax2) noexcept nogil
+    void gl_select_nu(Py_ssize_t n, const double* G, const double* y, const double* mask,
+                      double sgn, double* gp, int* ip, double* gn, int* in_) noexcept nogil
+    int gl_select_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const double* Qp, const double* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* score,
+                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_select_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const float* Qp, const float* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* score,
+                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
     int gl_select_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
                            const double* QD, const double* Qi, double Gmax, double QDi, double yi,
                            double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
@@ -121,6 +158,7 @@ cdef enum:
     K_RBF = 1
     K_POLY = 2
     K_PRECOMPUTED = 3
+    K_SIGMOID = 4
 
 cdef enum:
     LOWER_BOUND = 0
@@ -133,7 +171,8 @@ cdef enum:
     CONVERGED = 1
     MAX_ITER = 2
 
-KERNEL_CODES = {"linear": K_LINEAR, "rbf": K_RBF, "poly": K_POLY, "precomputed": K_PRECOMPUTED}
+KERNEL_CODES = {"linear": K_LINEAR, "rbf": K_RBF, "poly": K_POLY, "precomputed": K_PRECOMPUTED,
+                "sigmoid": K_SIGMOID}
 RUN_CODES = {RUNNING: "running", CONVERGED: "optimal", MAX_ITER: "max_iter"}
 
 cdef double TAU = 1e-12
@@ -141,13 +180,46 @@ cdef double TAU = 1e-12
 cdef double INF = HUGE_VAL
 # Entries of a kernel column below which it is computed by one thread only.
 cdef Py_ssize_t PAR_MIN = 2048
+# Sparse data with at most this many features: inner products through a dense scatter buffer of d
+# values per thread (2 MiB: it stays in L2 / L3, where the row it holds is read at random); above,
+# by merging the two rows' column lists, which needs no buffer.
+cdef Py_ssize_t SPARSE_SCATTER_MAX = 1 << 18
+SPARSE_DOT_MODES = ("auto", "scatter", "merge")
+
+
+def _is_sparse(X):
+    return type(X).__module__.startswith("scipy.sparse")
+
+
+def _csr_parts(X):
+    """A scipy.sparse matrix or array as CSR arrays: float64 values, int32 column indices sorted
+    within each row without duplicates (summed), int64 row pointers, and the shape."""
+    import scipy.sparse as sp
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got a sparse array of shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must hold real numbers, got a sparse matrix of dtype {X.dtype}")
+    if X.shape[1] > np.iinfo(np.int32).max:
+        raise ValueError(f"X has {X.shape[1]} columns, more than the engine's int32 column indices")
+    A = sp.csr_matrix(X)
+    if not A.has_canonical_format:
+        A = A.copy()
+        A.sum_duplicates()
+    return (np.ascontiguousarray(A.data, dtype=np.float64),
+            np.ascontiguousarray(A.indices, dtype=np.int32),
+            np.ascontiguousarray(A.indptr, dtype=np.int64), A.shape)
 
 
 ctypedef struct KData:
-    const double* X      # n x d data (row-major), or the n x n Gram matrix (precomputed)
+    const double* X      # n x d data (row-major), or the n x n Gram matrix (precomputed); NULL: sparse
     double* XT           # d x ld column-major copy (permuted mode: in the shrinking permutation)
     double* sqv          # squared norms in the order of XT's columns
     double* sq           # squared norms of the rows of X
+    bint sparse          # the data are the CSR arrays below (XT and sqv unused)
+    const double* sp_data
+    const int* sp_ind
+    const int64_t* sp_ptr
+    double* wbuf         # sparse: one zeroed scatter buffer of d values per thread (NULL: merge)
     Py_ssize_t ld
     Py_ssize_t n
     Py_ssize_t d
@@ -161,6 +233,10 @@ cdef inline double _kval(const KData* k, Py_ssize_t r, Py_ssize_t s) noexcept no
     """K(x_r, x_s) for data rows r and s (same arithmetic as the blocked columns)."""
     if k.kind == K_PRECOMPUTED:
         return k.X[r * k.n + s]
+    if k.sparse:
+        return gl_from_dot(k.kind, gl_csr_dot_merge(k.sp_data, k.sp_ind, k.sp_ptr[r],
+                                                    k.sp_ptr[r + 1], k.sp_ptr[s], k.sp_ptr[s + 1]),
+                           k.sq[r], k.sq[s], k.gamma, k.coef0, k.degree, k.d)
     return gl_from_dot(k.kind, gl_dot_seq(k.X + r * k.d, k.X + s * k.d, k.d),
                        k.sq[r], k.sq[s], k.gamma, k.coef0, k.degree, k.d)
 
@@ -205,6 +281,20 @@ cdef void _tc_init(ThreadCtl* tc, int nthreads, bint adaptive, Py_ssize_t par_mi
     tc.warm = False
 
 
+cdef inline void _kcols(const KData* k, Py_ssize_t r, const double* yv, double yr,
+                        const int* rows, Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf,
+                        int thread) noexcept nogil:
+    """Entries [j0, j1) of the column of data row r (not precomputed), as _fill describes them:
+    from the dense copy XT, or from the CSR rows with the scatter buffer of ``thread``."""
+    if k.sparse:
+        gl_kblock_csr(k.kind, k.d, k.gamma, k.coef0, k.degree, k.sp_data, k.sp_ind, k.sp_ptr, r,
+                      k.sq, rows, k.wbuf + thread * k.d if k.wbuf != NULL else NULL, yv, yr,
+                      j0, j1, out, outf)
+    else:
+        gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
+                  k.sqv, yv, yr, j0, j1, out, outf)
+
+
 cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* rows,
                 double* out, float* outf, Py_ssize_t start, Py_ssize_t end,
                 ThreadCtl* tc) noexcept nogil:
@@ -212,9 +302,10 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
 
     With outf not NULL the entries go to outf instead, rounded to single precision (out unused).
 
-    z_j is column j of k.XT (non-precomputed kernels) or row rows[j] of the Gram matrix (rows
-    NULL: row j). Blocks of GL_BLOCK entries go to the threads; each entry is computed by one
-    thread with the same arithmetic, so the column does not depend on the number of threads.
+    z_j is column j of k.XT (dense data; XT follows the order of rows), data row rows[j]
+    (sparse data) or row rows[j] of the Gram matrix (rows NULL: row j). Blocks of GL_BLOCK
+    entries go to the threads; each entry is computed by one thread with the same arithmetic,
+    so the column does not depend on the number of threads.
     """
     cdef Py_ssize_t nblk, b, j0, j1, j
     cdef const double* grow
@@ -247,8 +338,7 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
     if end <= start:
         return
     if tc.nthreads <= 1 or end - start < tc.par_min:
-        gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
-                  k.sqv, yv, yr, start, end, out, outf)
+        _kcols(k, r, yv, yr, rows, start, end, out, outf, 0)
         return
     # choose the mode: measure both first, then the cheaper one with occasional probes
     probe = False
@@ -270,12 +360,10 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
         for b in prange(nblk, schedule="static", num_threads=tc.nthreads):
             j0 = start + b * GL_BLOCK
             j1 = min(j0 + GL_BLOCK, end)
-            gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT,
-                      k.ld, k.sqv, yv, yr, j0, j1, out, outf)
+            _kcols(k, r, yv, yr, rows, j0, j1, out, outf, gl_omp_thread_num())
         tc.n_par += 1
     else:
-        gl_kblock(k.kind, k.d, k.gamma, k.coef0, k.degree, k.X + r * k.d, k.sq[r], k.XT, k.ld,
-                  k.sqv, yv, yr, start, end, out, outf)
+        _kcols(k, r, yv, yr, rows, start, end, out, outf, 0)
         tc.n_ser += 1
     if not tc.adaptive:
         return
@@ -301,20 +389,26 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
         tc.par = False
 
 
-cdef int _check_problem(const double[:, ::1] Xv, str kernel, int wss, const int[::1] idxv,
-                        const double[::1] yv, const double[::1] pv, const double[::1] uv,
-                        const double[::1] av) except -1:
-    """Raise ValueError for an unknown kernel or wss, mismatched lengths or an idx out of range."""
-    cdef int l = idxv.shape[0], n = Xv.shape[0]
+cdef int _check_problem(Py_ssize_t n, Py_ssize_t ncols, bint sparse, str kernel, int wss,
+                        const int[::1] idxv, const double[::1] yv, const double[::1] pv,
+                        const double[::1] uv, const double[::1] av, str sparse_dot) except -1:
+    """Raise ValueError for an unknown kernel, wss or sparse_dot, mismatched lengths or an idx out
+    of range, TypeError for a sparse Gram matrix."""
+    cdef int l = idxv.shape[0]
     if kernel not in KERNEL_CODES:
         raise ValueError(f"unknown kernel {kernel!r}")
+    if sparse_dot not in SPARSE_DOT_MODES:
+        raise ValueError(f"sparse_dot must be one of {SPARSE_DOT_MODES}, got {sparse_dot!r}")
+    if sparse and kernel == "precomputed":
+        raise TypeError("X: kernel='precomputed' takes the Gram matrix as a dense array, got a "
+                        "scipy.sparse matrix")
     if wss not in (1, 3):
         raise ValueError(f"wss must be 1 or 3, got {wss}")
     if yv.shape[0] != l or pv.shape[0] != l or uv.shape[0] != l or av.shape[0] != l:
         raise ValueError("idx, y, p, u and a must have the same length")
     if l < 1 or n < 1:
         raise ValueError("empty problem")
-    if kernel == "precomputed" and Xv.shape[1] != n:
+    if kernel == "precomputed" and ncols != n:
         raise ValueError("precomputed kernel needs a square Gram matrix")
     idx_np = np.asarray(idxv)
     if idx_np.min() < 0 or idx_np.max() >= n:
@@ -331,16 +425,20 @@ cdef class SMOEngine:
 
     Parameters
     ----------
-    X : ndarray of float64, shape (n, d)
-        The data, C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"``.
-    kernel : {"linear", "rbf", "poly", "precomputed"}
-        The kernel.
+    X : ndarray of float64, shape (n, d), or scipy.sparse matrix or array of shape (n, d)
+        The data, C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"`` (dense).
+        Sparse data are taken in CSR form (values as float64, column indices sorted, duplicates
+        summed; the engine keeps its own arrays) and their kernel columns are computed from the
+        compressed rows (module docstring): every kernel value equals the dense one.
+    kernel : {"linear", "rbf", "poly", "sigmoid", "precomputed"}
+        The kernel: <x, z>, ``exp(-gamma |x - z|^2)``, (gamma <x, z> + coef0)^degree,
+        tanh(gamma <x, z> + coef0) (LIBSVM's sigmoid), or the Gram matrix given as X.
     gamma : float
-        Kernel coefficient (rbf, poly).
+        Kernel coefficient (rbf, poly, sigmoid).
     degree : int
         Degree of the polynomial kernel.
     coef0 : float
-        Constant term of the polynomial kernel.
+        Constant term of the polynomial and sigmoid kernels.
     idx : ndarray of int32, shape (l,)
         Data row i_t of each variable.
     y : ndarray of float64, shape (l,)
@@ -382,6 +480,22 @@ cdef class SMOEngine:
         the problem with the rounded Q (with LIBSVM's ordering of the samples they are LIBSVM's,
         one for one); :meth:`to_double` recomputes the gradient exactly and continues in double
         precision, so that the final answer is judged against the exact Q.
+    nu : bool
+        LIBSVM's ``Solver_NU`` (nu-SVC, nu-SVR): the problem has two equality constraints, the sum
+        of a over each sign class (y_t = +1 and y_t = -1) fixed at its value at the start, which
+        must be feasible (the caller builds LIBSVM's start). Both variables of every pair are
+        taken in the same class, so every step keeps both sums. wss=3: LIBSVM's selection
+        (i_p, i_n maximize -y G over I_up within each class, j by the second-order rule paired
+        with the i of its class); wss=1 (not in LIBSVM): the maximal violating pair within the
+        class of the larger violation. Stops when max over the classes of m_c(a) - M_c(a) <= tol
+        (the value ``progress`` and ``finish`` report as the violation); shrinking is Solver_NU's
+        (per-class bounds Gmax1..Gmax4). ``finish`` returns LIBSVM's rho = (r1 - r2) / 2 and
+        r = (r1 + r2) / 2, r1 and r2 from the free variables of each class. Default False:
+        LIBSVM's ``Solver`` with the single constraint y^T a = const.
+    sparse_dot : {"auto", "scatter", "merge"}
+        How sparse data's inner products are taken: "scatter" (a dense buffer of d values per
+        thread), "merge" (the two rows' column lists merged, no buffer), or "auto" (scatter for
+        at most 2**18 features). Both give the same values; ignored for dense data.
     """
 
     # data / kernel
@@ -416,6 +530,7 @@ cdef class SMOEngine:
     cdef int n_threads
     cdef ThreadCtl tc
     cdef bint single         # cache columns are float32 (LIBSVM's Qfloat), else float64
+    cdef bint nu             # LIBSVM's Solver_NU: pairs, stopping rule, shrinking and bias per class
     cdef double cache_bytes
     cdef long long iter_single    # iterations done in single precision (before to_double)
     cdef bint finished
@@ -454,6 +569,8 @@ cdef class SMOEngine:
         self.kd.sq = NULL
         self.kd.XT = NULL
         self.kd.sqv = NULL
+        self.kd.wbuf = NULL
+        self.kd.sparse = False
         self.c_data = NULL
         self.c_len = NULL
         self.c_prev = NULL
@@ -490,49 +607,83 @@ cdef class SMOEngine:
         free(self.kd.sq)
         free(self.kd.XT)
         free(self.kd.sqv)
+        free(self.kd.wbuf)
 
     def __init__(self, X, str kernel, double gamma, int degree, double coef0, idx, y, p, u, a,
                  double tol, int wss, bint shrinking, double cache_bytes, int n_threads,
                  long long max_iter, grad_ref=None, a_ref=None, str mode="auto",
-                 bint adaptive_threads=True, Py_ssize_t par_min=-1, bint single=False):
-        cdef const double[:, ::1] Xv = np.ascontiguousarray(X, dtype=np.float64)
+                 bint adaptive_threads=True, Py_ssize_t par_min=-1, bint single=False,
+                 bint nu=False, str sparse_dot="auto"):
+        cdef const double[:, ::1] Xv
+        cdef Py_ssize_t n, ncols
+        cdef bint sparse = _is_sparse(X)
+        if sparse:
+            csr = _csr_parts(X)
+            n, ncols = csr[3]
+        else:
+            Xv = np.ascontiguousarray(X, dtype=np.float64)
+            n, ncols = Xv.shape[0], Xv.shape[1]
         cdef const int[::1] idxv = np.ascontiguousarray(idx, dtype=np.int32)
         cdef const double[::1] yv = np.ascontiguousarray(y, dtype=np.float64)
         cdef const double[::1] pv = np.ascontiguousarray(p, dtype=np.float64)
         cdef const double[::1] uv = np.ascontiguousarray(u, dtype=np.float64)
         cdef const double[::1] av = np.ascontiguousarray(a, dtype=np.float64)
-        _check_problem(Xv, kernel, wss, idxv, yv, pv, uv, av)
-        self._set_data(Xv, idxv.shape[0], kernel, gamma, degree, coef0)
+        _check_problem(n, ncols, sparse, kernel, wss, idxv, yv, pv, uv, av, sparse_dot)
+        if sparse:
+            self._set_sparse_data(csr[0], csr[1], csr[2], n, ncols)
+        else:
+            self._set_dense_data(Xv)
+        self._set_kernel(idxv.shape[0], kernel, gamma, degree, coef0)
         self._set_options(tol, wss, shrinking, cache_bytes, n_threads, max_iter, adaptive_threads,
-                          par_min, single)
+                          par_min, single, nu)
         self._reset_state()
         self._set_cache_mode(idxv, mode)
         self._alloc_positions()
-        self._set_kernel_copy(Xv, idxv)
+        self._set_kernel_copy(idxv, sparse_dot)
         self._set_variables(idxv, yv, pv, uv, av)
         self._alloc_cache()
         self._start_gradient(av, grad_ref, a_ref)
         self._set_objective()
 
     # ------------------------------------------------------------------ construction
-    cdef int _set_data(self, const double[:, ::1] Xv, int l, str kernel, double gamma, int degree,
-                       double coef0) except -1:
-        """The data, kernel definition and problem sizes (kd points into Xv, kept alive here)."""
+    cdef int _set_dense_data(self, const double[:, ::1] Xv) except -1:
+        """Dense data (kd points into Xv, kept alive here)."""
         self._X_keep = Xv
         self.kd.X = &Xv[0, 0]
+        self.kd.sparse = False
         self.kd.n = Xv.shape[0]
         self.kd.d = Xv.shape[1]
+        self.n = Xv.shape[0]
+        return 0
+
+    cdef int _set_sparse_data(self, const double[::1] data, const int[::1] ind,
+                              const int64_t[::1] ptr, Py_ssize_t n, Py_ssize_t d) except -1:
+        """CSR data (kd points into the three arrays, kept alive here; an all-zero matrix has no
+        values, and its pointers are never read)."""
+        self._X_keep = (data, ind, ptr)
+        self.kd.X = NULL
+        self.kd.sparse = True
+        self.kd.sp_data = &data[0] if data.shape[0] > 0 else NULL
+        self.kd.sp_ind = &ind[0] if ind.shape[0] > 0 else NULL
+        self.kd.sp_ptr = &ptr[0]
+        self.kd.n = n
+        self.kd.d = d
+        self.n = n
+        return 0
+
+    cdef int _set_kernel(self, int l, str kernel, double gamma, int degree,
+                         double coef0) except -1:
+        """The kernel definition and the number of variables."""
         self.kd.kind = KERNEL_CODES[kernel]
         self.kd.degree = degree
         self.kd.gamma = gamma
         self.kd.coef0 = coef0
         self.l = l
-        self.n = Xv.shape[0]
         return 0
 
     cdef int _set_options(self, double tol, int wss, bint shrinking, double cache_bytes,
                           int n_threads, long long max_iter, bint adaptive_threads,
-                          Py_ssize_t par_min, bint single) except -1:
+                          Py_ssize_t par_min, bint single, bint nu) except -1:
         """The solver's options and its thread control."""
         self.tol = tol
         self.wss = wss
@@ -540,6 +691,7 @@ cdef class SMOEngine:
         self.n_threads = max(1, n_threads)
         _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
         self.single = single
+        self.nu = nu
         self.cache_bytes = cache_bytes
         self.max_iter = max_iter
         return 0
@@ -597,20 +749,35 @@ cdef class SMOEngine:
             raise MemoryError()
         return 0
 
-    cdef int _set_kernel_copy(self, const double[:, ::1] Xv, const int[::1] idxv) except -1:
+    cdef int _set_kernel_copy(self, const int[::1] idxv, str sparse_dot) except -1:
         """Squared norms of the rows and X's column-major copy that the blocked columns read, in
-        the order of the variables (permuted) or of the rows (gather); none for precomputed."""
+        the order of the variables (permuted) or of the rows (gather); none for precomputed.
+        Sparse data need no copy (their columns are read from the CSR rows), only the per-thread
+        scatter buffers unless the inner products merge the rows (``sparse_dot``)."""
         cdef int n = self.n, l = self.l
         cdef int t, r
         cdef Py_ssize_t m
+        cdef const int64_t* ptr
         self.kd.XT = NULL
         self.kd.sqv = NULL
         self.kd.ld = 0
         if self.kd.kind == K_PRECOMPUTED:
             return 0
-        self.kd.sq = <double*> malloc(n * sizeof(double))
+        self.kd.sq = <double*> malloc(max(n, 1) * sizeof(double))
         if self.kd.sq == NULL:
             raise MemoryError()
+        if self.kd.sparse:
+            ptr = self.kd.sp_ptr
+            for r in range(n):
+                self.kd.sq[r] = gl_csr_dot_merge(self.kd.sp_data, self.kd.sp_ind, ptr[r],
+                                                 ptr[r + 1], ptr[r], ptr[r + 1])
+            self.kd.ld = l if self.permuted else n
+            if sparse_dot == "scatter" or (sparse_dot == "auto" and self.kd.d <= SPARSE_SCATTER_MAX):
+                self.kd.wbuf = <double*> calloc(max(self.tc.nthreads * self.kd.d, 1),
+                                                sizeof(double))
+                if self.kd.wbuf == NULL:
+                    raise MemoryError()
+            return 0
         for r in range(n):
             self.kd.sq[r] = gl_dot_seq(self.kd.X + <Py_ssize_t> r * self.kd.d,
                                        self.kd.X + <Py_ssize_t> r * self.kd.d, self.kd.d)
@@ -623,7 +790,7 @@ cdef class SMOEngine:
             r = idxv[t] if self.permuted else t
             self.kd.sqv[t] = self.kd.sq[r]
             for m in range(self.kd.d):
-                self.kd.XT[m * self.kd.ld + t] = Xv[r, m]
+                self.kd.XT[m * self.kd.ld + t] = self.kd.X[<Py_ssize_t> r * self.kd.d + m]
         return 0
 
     cdef int _set_variables(self, const int[::1] idxv, const double[::1] yv, const double[::1] pv,
@@ -676,7 +843,14 @@ cdef class SMOEngine:
         the support vectors reads the data in cache-sized blocks instead, at a fraction of the
         cost per kernel value (MM on magic, ~5,300 of ~5,600 moved: inner solve 2.8 s -> 1.5 s
         per step).
+
+        In nu mode a start without a_ref is the solver's cold start (LIBSVM's, nu l / 2 at the
+        bounds in each class), not a warm start: its gradient is summed from the columns and the
+        shrinking keeps LIBSVM's period, as LIBSVM's Solver_NU, so that with single-precision
+        columns and LIBSVM's order of the samples the iterations are LIBSVM's.
         """
+        if self.nu and a_ref is None:
+            return False
         a_np = np.asarray(av)
         n_sv = np.count_nonzero(a_np)
         n_moved = n_sv if a_ref is None else np.count_nonzero(a_np != np.asarray(a_ref, dtype=np.float64))
@@ -700,7 +874,10 @@ cdef class SMOEngine:
             for t in range(l):
                 self.G[t] = self.p[t]
             with nogil:
-                self._add_columns(NULL)
+                if self.nu:
+                    self._add_columns_gbar()
+                else:
+                    self._add_columns(NULL)
         else:
             gv = np.ascontiguousarray(grad_ref, dtype=np.float64)
             arv = np.ascontiguousarray(a_ref, dtype=np.float64)
@@ -773,6 +950,25 @@ cdef class SMOEngine:
             if da != 0.0:
                 Q_t = self._get_q(t, self.l)
                 self._axpy(0, self.l, self.G, da, Q_t)
+        return 0
+
+    cdef int _add_columns_gbar(self) except -1 nogil:
+        """G += sum_t alpha_t Q_t and G_bar = sum over upper-bounded t of u_t Q_t, from the same
+        columns, as LIBSVM's Solver::Solve starts: the nu start has about nu l / 2 variables at
+        their bounds, whose columns G needs anyway, and G_bar then follows every step as in
+        LIBSVM (rather than being summed afresh at the first shrinking), so that the gradients
+        reconstructed after shrinking are LIBSVM's to the last bit."""
+        cdef int t
+        cdef const void* Q_t
+        for t in range(self.l):
+            self.G_bar[t] = 0.0
+        for t in range(self.l):
+            if self.alpha[t] != 0.0:
+                Q_t = self._get_q(t, self.l)
+                self._axpy(0, self.l, self.G, self.alpha[t], Q_t)
+                if self.status[t] == UPPER_BOUND:
+                    self._axpy(0, self.l, self.G_bar, self.u[t], Q_t)
+        self.gbar_valid = True
         return 0
 
     # ------------------------------------------------------------------ cache
@@ -976,6 +1172,13 @@ cdef class SMOEngine:
         if <long long> nr_free * l > 2 * <long long> active_size * (l - active_size):
             for i in range(active_size, l):
                 Q_i = self._get_q(i, active_size)
+                if self.nu:
+                    # LIBSVM's order: each term added to G_i itself, so that with LIBSVM's
+                    # start and G_bar the reconstructed gradient is LIBSVM's to the last bit
+                    for j in range(active_size):
+                        if self.status[j] == FREE:
+                            self.G[i] += self.alpha[j] * self._qat(Q_i, j)
+                    continue
                 acc = 0.0
                 for j in range(active_size):
                     if self.status[j] == FREE:
@@ -1006,6 +1209,40 @@ cdef class SMOEngine:
                     g2 = yg
         gmax1[0] = g1
         gmax2[0] = g2
+
+    cdef inline void _nu_violations(self, double* gmax1, double* gmax2, double* gmax3,
+                                    double* gmax4) noexcept nogil:
+        """Solver_NU's maxima on the active set: Gmax1 / Gmax2 = max over I_up / I_low of -y G /
+        y G among y = +1, Gmax3 / Gmax4 the same among y = -1 (LIBSVM's Gmax3 = max G over I_up,
+        Gmax4 = max -G over I_low of that class)."""
+        cdef int t
+        cdef double g1 = -INF, g2 = -INF, g3 = -INF, g4 = -INF, yg
+        for t in range(self.active_size):
+            yg = self.y[t] * self.G[t]
+            if self.y[t] > 0:
+                if self.status[t] != UPPER_BOUND and -yg > g1:
+                    g1 = -yg
+                if self.status[t] != LOWER_BOUND and yg > g2:
+                    g2 = yg
+            else:
+                if self.status[t] != LOWER_BOUND and -yg > g3:
+                    g3 = -yg
+                if self.status[t] != UPPER_BOUND and yg > g4:
+                    g4 = yg
+        gmax1[0] = g1
+        gmax2[0] = g2
+        gmax3[0] = g3
+        gmax4[0] = g4
+
+    cdef double _violation(self) noexcept nogil:
+        """The stopping quantity on the active set: m(a) - M(a), or in nu mode the larger of the two
+        classes' (LIBSVM's max(Gmaxp + Gmaxp2, Gmaxn + Gmaxn2))."""
+        cdef double g1, g2, g3, g4
+        if self.nu:
+            self._nu_violations(&g1, &g2, &g3, &g4)
+            return max(g1 + g2, g3 + g4)
+        self._max_violation(&g1, &g2)
+        return g1 + g2
 
     cdef int _select_wss1(self, int* out_i, int* out_j) noexcept nogil:
         """Maximal violating pair."""
@@ -1041,7 +1278,65 @@ cdef class SMOEngine:
         out_j[0] = j
         return 0
 
+    cdef int _select_nu_wss1(self, int* out_i, int* out_j) noexcept nogil:
+        """Maximal violating pair within a sign class (nu mode): per class i = argmax over I_up of
+        -y G and j = argmax over I_low of y G, the pair of the class with the larger violation."""
+        cdef double gp, gn, gp2, gn2
+        cdef int ip, in_, jp, jn
+        gl_select_nu(self.active_size, self.G, self.y, self.upm, -1.0, &gp, &ip, &gn, &in_)
+        gl_select_nu(self.active_size, self.G, self.y, self.lowm, 1.0, &gp2, &jp, &gn2, &jn)
+        if max(gp + gp2, gn + gn2) <= self.tol:
+            return 1
+        # a class lacking i or j has a violation of -inf, so the chosen one has both
+        if gp + gp2 >= gn + gn2:
+            out_i[0] = ip
+            out_j[0] = jp
+        else:
+            out_i[0] = in_
+            out_j[0] = jn
+        return 0
+
+    cdef int _select_nu_wss3(self, int* out_i, int* out_j) except -1 nogil:
+        """LIBSVM Solver_NU::select_working_set: i_p and i_n maximize -y G over I_up within each
+        class, j the second-order choice over both classes paired with its class's i."""
+        cdef double gp, gn, gp2, gn2
+        cdef int ip, in_, j
+        cdef const void* Q_p
+        cdef const void* Q_n
+        gl_select_nu(self.active_size, self.G, self.y, self.upm, -1.0, &gp, &ip, &gn, &in_)
+        if ip == -1 and in_ == -1:
+            return 1
+        # both columns stay valid: the cache keeps the last two columns asked for (at least two
+        # full columns fit), and so do the two gather buffers
+        Q_p = self._get_q(ip, self.active_size) if ip != -1 else NULL
+        Q_n = self._get_q(in_, self.active_size) if in_ != -1 else NULL
+        if Q_p == NULL:
+            Q_p = Q_n
+        if Q_n == NULL:
+            Q_n = Q_p
+        if self.single:
+            j = gl_select_nu_wss3_j_f(self.active_size, self.G, self.y, self.lowm, self.QD,
+                                      <const float*> Q_p, <const float*> Q_n, gp, gn,
+                                      self.QD[ip] if ip != -1 else 0.0,
+                                      self.QD[in_] if in_ != -1 else 0.0, TAU,
+                                      self.scratch, self.scratch + self.l, &gp2, &gn2)
+        else:
+            j = gl_select_nu_wss3_j_d(self.active_size, self.G, self.y, self.lowm, self.QD,
+                                      <const double*> Q_p, <const double*> Q_n, gp, gn,
+                                      self.QD[ip] if ip != -1 else 0.0,
+                                      self.QD[in_] if in_ != -1 else 0.0, TAU,
+                                      self.scratch, self.scratch + self.l, &gp2, &gn2)
+        if max(gp + gp2, gn + gn2) <= self.tol or j == -1:
+            return 1
+        out_i[0] = ip if self.y[j] > 0 else in_
+        out_j[0] = j
+        return 0
+
     cdef inline int _select(self, int* i, int* j) except -1 nogil:
+        if self.nu:
+            if self.wss == 3:
+                return self._select_nu_wss3(i, j)
+            return self._select_nu_wss1(i, j)
         if self.wss == 3:
             return self._select_wss3(i, j)
         return self._select_wss1(i, j)
@@ -1057,13 +1352,49 @@ cdef class SMOEngine:
             return self.G[i] > Gmax1
         return False
 
+    cdef inline bint _be_shrunk_nu(self, int i, double Gmax1, double Gmax2, double Gmax3,
+                                   double Gmax4) noexcept nogil:
+        """LIBSVM Solver_NU::be_shrunk (Gmax3 / Gmax4 as in _nu_violations)."""
+        if self.status[i] == UPPER_BOUND:
+            if self.y[i] > 0:
+                return -self.G[i] > Gmax1
+            return -self.G[i] > Gmax4
+        elif self.status[i] == LOWER_BOUND:
+            if self.y[i] > 0:
+                return self.G[i] > Gmax2
+            return self.G[i] > Gmax3
+        return False
+
+    cdef int _do_shrinking_nu(self) except -1 nogil:
+        """LIBSVM Solver_NU::do_shrinking: the unshrink test and the shrinking per sign class."""
+        cdef double Gmax1, Gmax2, Gmax3, Gmax4
+        cdef int i
+        self._nu_violations(&Gmax1, &Gmax2, &Gmax3, &Gmax4)
+        if not self.unshrink and max(Gmax1 + Gmax2, Gmax3 + Gmax4) <= self.tol * 10:
+            self.unshrink = True
+            self._reconstruct_gradient()
+            self.active_size = self.l
+        i = 0
+        while i < self.active_size:
+            if self._be_shrunk_nu(i, Gmax1, Gmax2, Gmax3, Gmax4):
+                self.active_size -= 1
+                while self.active_size > i:
+                    if not self._be_shrunk_nu(self.active_size, Gmax1, Gmax2, Gmax3, Gmax4):
+                        self._swap_index(i, self.active_size)
+                        break
+                    self.active_size -= 1
+            i += 1
+        return 0
+
     cdef int _do_shrinking(self) except -1 nogil:
-        """LIBSVM do_shrinking."""
+        """LIBSVM do_shrinking (Solver_NU's in nu mode)."""
         cdef double Gmax1, Gmax2
         cdef int i
         if not self.gbar_valid:
             self._compute_gbar()
         self.n_shrink_calls += 1
+        if self.nu:
+            return self._do_shrinking_nu()
         self._max_violation(&Gmax1, &Gmax2)
         if not self.unshrink and Gmax1 + Gmax2 <= self.tol * 10:
             self.unshrink = True
@@ -1213,7 +1544,11 @@ cdef class SMOEngine:
         cdef double* row_cu = NULL
         cdef const double* grow
         cdef double v
-        cdef int z
+        cdef int z, tid
+        cdef const int* cols
+        cdef double* wb
+        cdef double* w
+        cdef Py_ssize_t dd
         ld = self.kd.ld if self.kd.kind != K_PRECOMPUTED else (l if self.permuted else self.n)
         nth = self.tc.nthreads if self.kd.kind != K_PRECOMPUTED else 1
         rows = <int*> malloc(max(l, 1) * sizeof(int))
@@ -1277,13 +1612,28 @@ cdef class SMOEngine:
                     and not (self.tc.par and self.tc.ns_par >= 0 and self.tc.ns_ser >= 0)):
                 nth = 1
             nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
-            for b in prange(nblk, schedule="dynamic", num_threads=nth):
-                j0 = b * GL_BLOCK
-                j1 = min(j0 + GL_BLOCK, ld)
-                tb = tmp + gl_omp_thread_num() * ld
-                gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0, self.kd.degree,
-                         self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT, ld, self.kd.sqv,
-                         j0, j1, A, B, tb)
+            if self.kd.sparse:
+                # column j: the data row at position j (permuted) or data row j (gather)
+                cols = self.xrow if self.permuted else NULL
+                wb = self.kd.wbuf
+                dd = self.kd.d
+                for b in prange(nblk, schedule="dynamic", num_threads=nth):
+                    j0 = b * GL_BLOCK
+                    j1 = min(j0 + GL_BLOCK, ld)
+                    tid = gl_omp_thread_num()
+                    tb = tmp + tid * ld
+                    w = wb + tid * dd if wb != NULL else NULL
+                    gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
+                                 self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
+                                 rows, cf, cu, ne, cols, j0, j1, A, B, tb, w)
+            else:
+                for b in prange(nblk, schedule="dynamic", num_threads=nth):
+                    j0 = b * GL_BLOCK
+                    j1 = min(j0 + GL_BLOCK, ld)
+                    tb = tmp + gl_omp_thread_num() * ld
+                    gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0,
+                             self.kd.degree, self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT,
+                             ld, self.kd.sqv, j0, j1, A, B, tb)
         self.kernel_evals += <long long> ne * ld
         for t in range(l):
             z = t if self.permuted else self.xrow[t]
@@ -1299,9 +1649,9 @@ cdef class SMOEngine:
         for the current a. The single-precision phase has solved the problem with the rounded Q, whose gradient is
         off from the exact one by up to about 6e-8 * sum(a) * max|Q|; the next ``run`` goes on
         from the exact gradient with double-precision columns until the stopping rule holds for
-        the exact Q (usually at once). Returns the violation m(a) - M(a) of the exact gradient.
+        the exact Q (usually at once). Returns the violation m(a) - M(a) of the exact gradient
+        (nu mode: the larger of the two classes').
         """
-        cdef double g1, g2
         if self.single:
             self.iter_single = self.iter
             with nogil:
@@ -1315,8 +1665,7 @@ cdef class SMOEngine:
             self.active_size = self.l
             self.finished = False
             self._set_objective()
-        self._max_violation(&g1, &g2)
-        return float(g1 + g2)
+        return float(self._violation())
 
     # ------------------------------------------------------------------ Python API
     def run(self, long long steps):
@@ -1342,24 +1691,19 @@ cdef class SMOEngine:
         return RUN_CODES[code]
 
     def progress(self):
-        """Iteration, violation on the active set, dual objective (maximization form), active size."""
-        cdef double g1, g2
-        self._max_violation(&g1, &g2)
-        return {"iteration": int(self.iter), "violation": float(g1 + g2),
+        """Iteration, violation on the active set, dual objective (maximization form), active size.
+
+        The violation is the stopping rule's quantity: m(a) - M(a), or in nu mode the larger of the
+        two sign classes' m(a) - M(a).
+        """
+        return {"iteration": int(self.iter), "violation": float(self._violation()),
                 "objective": float(-self.obj), "active_size": int(self.active_size)}
 
-    def finish(self):
-        """Reconstruct the full gradient and return the solution in the original variable order.
-
-        Returns a dict: a, grad, rho, violation, obj (0.5 a^T Q a + p^T a), n_iter, and counters.
-        """
+    cdef double _calculate_rho(self) noexcept nogil:
+        """LIBSVM Solver::calculate_rho over all l variables: the mean of y G over the free
+        variables, else the midpoint of the bounds the others give."""
         cdef int t, nr_free = 0
-        cdef double ub = INF, lb = -INF, sum_free = 0.0, yG, r, g1, g2, v = 0.0
-        cdef double[::1] av
-        cdef double[::1] gv
-        with nogil:
-            self._reconstruct_gradient()
-        self.active_size = self.l
+        cdef double ub = INF, lb = -INF, sum_free = 0.0, yG
         for t in range(self.l):
             yG = self.y[t] * self.G[t]
             if self.status[t] == UPPER_BOUND:
@@ -1375,8 +1719,59 @@ cdef class SMOEngine:
             else:
                 nr_free += 1
                 sum_free += yG
-        r = sum_free / nr_free if nr_free > 0 else (ub + lb) / 2
-        self._max_violation(&g1, &g2)
+        return sum_free / nr_free if nr_free > 0 else (ub + lb) / 2
+
+    cdef double _calculate_rho_nu(self, double* r_out) noexcept nogil:
+        """LIBSVM Solver_NU::calculate_rho over all l variables: r1 (r2) the mean of G over the
+        free variables with y = +1 (-1), else the midpoint of the bounds the others of the class
+        give; returns rho = (r1 - r2) / 2 and sets r = (r1 + r2) / 2."""
+        cdef int t, nr_free1 = 0, nr_free2 = 0
+        cdef double ub1 = INF, ub2 = INF, lb1 = -INF, lb2 = -INF
+        cdef double sum_free1 = 0.0, sum_free2 = 0.0, r1, r2
+        for t in range(self.l):
+            if self.y[t] > 0:
+                if self.status[t] == UPPER_BOUND:
+                    lb1 = max(lb1, self.G[t])
+                elif self.status[t] == LOWER_BOUND:
+                    ub1 = min(ub1, self.G[t])
+                else:
+                    nr_free1 += 1
+                    sum_free1 += self.G[t]
+            else:
+                if self.status[t] == UPPER_BOUND:
+                    lb2 = max(lb2, self.G[t])
+                elif self.status[t] == LOWER_BOUND:
+                    ub2 = min(ub2, self.G[t])
+                else:
+                    nr_free2 += 1
+                    sum_free2 += self.G[t]
+        r1 = sum_free1 / nr_free1 if nr_free1 > 0 else (ub1 + lb1) / 2
+        r2 = sum_free2 / nr_free2 if nr_free2 > 0 else (ub2 + lb2) / 2
+        r_out[0] = (r1 + r2) / 2
+        return (r1 - r2) / 2
+
+    def finish(self):
+        """Reconstruct the full gradient and return the solution in the original variable order.
+
+        Returns a dict: a, grad, rho, r, violation, obj (0.5 a^T Q a + p^T a), n_iter, and
+        counters. rho is LIBSVM's bias term (C-SVC, epsilon-SVR: b = -rho). In nu mode
+        rho = (r1 - r2) / 2 and r = (r1 + r2) / 2 from the two sign classes (LIBSVM's Solver_NU;
+        nu-SVC's answer is then rescaled, coef = y a / r and b = -rho / r, nu-SVR's b = -rho and
+        its tube half-width epsilon = -r); without nu, r is NaN. The violation is the stopping
+        rule's quantity (:meth:`progress`).
+        """
+        cdef int t
+        cdef double rho, r = NAN, viol, v = 0.0
+        cdef double[::1] av
+        cdef double[::1] gv
+        with nogil:
+            self._reconstruct_gradient()
+        self.active_size = self.l
+        if self.nu:
+            rho = self._calculate_rho_nu(&r)
+        else:
+            rho = self._calculate_rho()
+        viol = self._violation()
         a = np.empty(self.l)
         grad = np.empty(self.l)
         av = a
@@ -1385,7 +1780,8 @@ cdef class SMOEngine:
             av[self.active_set[t]] = self.alpha[t]
             gv[self.active_set[t]] = self.G[t]
             v += self.alpha[t] * (self.G[t] + self.p[t])
-        return {"a": a, "grad": grad, "rho": float(r), "violation": float(max(g1 + g2, 0.0)),
+        return {"a": a, "grad": grad, "rho": float(rho), "r": float(r),
+                "violation": float(max(viol, 0.0)),
                 "obj": 0.5 * v, "n_iter": int(self.iter), "kernel_evals": int(self.kernel_evals),
                 "n_shrink": int(self.n_shrink_calls), "n_reconstruct": int(self.n_reconstruct),
                 "cache_mode": "permuted" if self.permuted else "gather",

@@ -1,0 +1,1 @@
+"""scikit-learn's own SVM tests, run against glopt's drop-ins."""
