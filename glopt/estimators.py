@@ -26,7 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._checks import TOL_MIN, _is_sparse, squared_norms
 from .generalized import SOLVERS, solve_generalized
-from .kernels import Correlation, Kernel, RandomFeatureCorrelation, _sparse_squared_norms, as_csr, scale_gamma_s
+from .kernels import Correlation, Kernel, RandomFeatureCorrelation, _sparse_squared_norms, as_csr, resolve_gamma, scale_gamma_s
 from .problem import SVMProblem
 
 #: Default of ``cert_tol``, the tolerance at which every fitted subproblem certifies (or warns).
@@ -136,14 +136,7 @@ class _BaseGL(BaseEstimator):
         return X
 
     def _kernel_for(self, X) -> Kernel:
-        gamma = self.gamma
-        if gamma == "scale":
-            # sparse: the variance of all entries, zeros included, without a dense copy (SVC's rule)
-            var = X.multiply(X).mean() - X.mean() ** 2 if _is_sparse(X) else X.var()
-            gamma = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
-        elif gamma == "auto":
-            gamma = 1.0 / X.shape[1]
-        self._gamma = float(gamma)
+        self._gamma = resolve_gamma(self.gamma, X)
         kernel = Kernel(self.kernel, gamma=self._gamma, degree=self.degree, coef0=self.coef0)
         kernel.check_data(X)
         return kernel

@@ -1095,6 +1095,30 @@ def median_sq_distance(X, max_samples: int = 2000, seed: int = 0) -> float:
 SCALE_ROW_SUM = 1.0
 
 
+def resolve_gamma(gamma, X) -> float:
+    """The RBF / poly / sigmoid gamma of scikit-learn's SVMs for inputs ``X``.
+
+    Parameters
+    ----------
+    gamma : float or {'scale', 'auto'}
+        'scale' is 1 / (n_features X.var()) (1 when the variance is 0), 'auto' 1 / n_features.
+    X : ndarray or scipy.sparse matrix of shape (n, d)
+        The training inputs; for sparse X the variance counts the zeros, computed as
+        E[X^2] - E[X]^2 without a dense copy (scikit-learn's formula).
+
+    Returns
+    -------
+    float
+        The resolved gamma.
+    """
+    if gamma == "scale":
+        var = X.multiply(X).mean() - X.mean() ** 2 if _is_sparse(X) else X.var()
+        return float(1.0 / (X.shape[1] * var)) if var != 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    return float(gamma)
+
+
 def scale_gamma_s(X, s_kernel: str = "G", *, target: float = SCALE_ROW_SUM, nu: float = 1.5,
                   alpha: float = 1.0, max_samples: int = 1000, seed: int = 0) -> float:
     """Find the gamma_s at which the mean row sum of S over distinct neighbours is ``target``.

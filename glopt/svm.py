@@ -71,7 +71,7 @@ except ImportError:
 
 from ._checks import TOL_MIN, _is_sparse
 from .certify import certify
-from .kernels import SVM_KERNELS, Kernel, as_csr
+from .kernels import SVM_KERNELS, Kernel, as_csr, resolve_gamma
 from .problem import SVMProblem
 from .smo import solve as smo_solve
 
@@ -208,14 +208,8 @@ class _BaseLibSVM(BaseEstimator):
         """``_gamma`` as scikit-learn resolves it ('scale': 1 / (n_features X.var()), 'auto')."""
         if self.kernel == "precomputed" or callable(self.kernel):
             self._gamma = 0.0
-        elif self.gamma == "scale":
-            # scikit-learn's formula for sparse X, E[X^2] - E[X]^2 (it rounds differently from X.var())
-            X_var = X.multiply(X).mean() - X.mean() ** 2 if self._sparse else X.var()
-            self._gamma = 1.0 / (X.shape[1] * X_var) if X_var != 0 else 1.0
-        elif self.gamma == "auto":
-            self._gamma = 1.0 / X.shape[1]
         else:
-            self._gamma = float(self.gamma)
+            self._gamma = resolve_gamma(self.gamma, X)
 
     def _native_kernel(self):
         """The glopt Kernel the SMO evaluates itself, or None where the estimator computes a Gram matrix.
