@@ -168,6 +168,36 @@ class DualForm:
         """
         return self.sign * Kcoef[self.index] + self.linear
 
+    def kernel_product(self, grad) -> np.ndarray:
+        """K @ coef on the training inputs from the gradient Q a + q: the inverse of :meth:`gradient`.
+
+        A solver that keeps the gradient (the SMO) has the kernel product of its answer already;
+        the certifier takes it instead of recomputing it. Where two variables share a sample
+        (the SVR forms), the first one's value is taken.
+
+        Parameters
+        ----------
+        grad : array_like, shape (l,)
+            The gradient Q a + q at a dual point a.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+            K @ coef(a).
+
+        Raises
+        ------
+        ValueError
+            When ``grad`` does not have one entry per dual variable.
+        """
+        grad = np.asarray(grad, dtype=np.float64)
+        if grad.shape != (self.size,):
+            raise ValueError(f"grad must have shape ({self.size},), got {grad.shape}")
+        first = np.unique(self.index, return_index=True)[1]
+        Kc = np.zeros(self.n_samples)
+        Kc[self.index[first]] = self.sign[first] * (grad[first] - self.linear[first])
+        return Kc
+
     def linear_value(self, a) -> float:
         """-q^T a, the part of the dual objective -(0.5 a^T Q a + q^T a) that is linear in a.
 

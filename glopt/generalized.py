@@ -107,7 +107,8 @@ def _quadratic(problem, S, tol) -> SVMResult:
 def _standard(problem, tol, smo_options) -> SVMResult:
     from . import smo
 
-    return _certified(smo.solve(problem, tol=tol, **smo_options), problem)
+    result = smo.solve(problem, tol=tol, **smo_options)
+    return replace(result, extra={**result.extra, "certificate": smo.certificate(result, problem)})
 
 
 def _paper(problem, S, eps, tol) -> SVMResult:

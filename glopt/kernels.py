@@ -469,12 +469,24 @@ _PSD_CHECKED: "weakref.WeakValueDictionary[int, np.ndarray]" = weakref.WeakValue
 PSD_CHECK_SIZE = 2000
 
 
+def _is_psd_checked(K) -> bool:
+    """Whether the array ``K`` itself passed the PSD check of :func:`check_kernel_data`."""
+    return _PSD_CHECKED.get(id(K)) is K
+
+
+def _mark_psd_checked(K) -> None:
+    """Record that ``K`` passed the PSD check (or is a principal block of a matrix that did)."""
+    _PSD_CHECKED[id(K)] = K
+
+
 def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
     """Validate the data of an SVM problem for its kernel (:meth:`Kernel.check_data`).
 
     A precomputed Gram matrix must be square, symmetric and positive semi-definite (an SVM with an
     indefinite kernel is not a convex problem, and its answers cannot be certified). PSD is checked
-    by a Cholesky factorization of ``K + tau I``, ``tau = 1e-10 max(1, max K_ii) n``, on the whole
+    by a Cholesky factorization of ``K + tau I``, ``tau = max(1e-10, 2 eps) max(1, max K_ii) n``
+    (eps the machine epsilon of the matrix as given: a float32 Gram matrix is PSD only up to its
+    rounding), on the whole
     matrix or, above ``PSD_CHECK_SIZE`` samples, on a seeded random principal submatrix of that
     size (a principal submatrix of a PSD matrix is PSD: a necessary condition).
 
@@ -501,6 +513,7 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
         When ``X`` is not finite, its kernel values overflow, or a precomputed Gram matrix is not
         square, symmetric and positive semi-definite.
     """
+    dtype = getattr(X, "dtype", None)
     X = kernel.check_data(X, name)
     if kernel.name != "precomputed":
         return X
@@ -515,7 +528,10 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
     if n > PSD_CHECK_SIZE:
         idx = np.sort(np.random.default_rng(0).choice(n, PSD_CHECK_SIZE, replace=False))
         sub = X[np.ix_(idx, idx)]
-    tau = 1e-10 * max(1.0, float(np.abs(np.diag(sub)).max())) * sub.shape[0]
+    # a Gram matrix given in lower precision (float32, float16) is PSD only up to its rounding,
+    # whose spectral norm is below n eps max|K_ij|: that much is tolerated as well
+    eps = np.finfo(dtype).eps if dtype is not None and np.issubdtype(dtype, np.floating) else 0.0
+    tau = max(1e-10, 2.0 * float(eps)) * max(1.0, float(np.abs(np.diag(sub)).max())) * sub.shape[0]
     try:
         np.linalg.cholesky(0.5 * (sub + sub.T) + tau * np.eye(sub.shape[0]))
     except np.linalg.LinAlgError:

@@ -7,8 +7,10 @@ validation, the same fitted attributes in LIBSVM's layout (``support_``, ``suppo
 ``coef_``, ``_gamma``; ``offset_`` of the one-class SVM), the same one-vs-one scheme, decision
 values and predictions. Each problem is solved by :func:`glopt.smo.solve` (LIBSVM's solvers
 with second-order working-set selection and shrinking, kernel columns computed by ``n_jobs``
-OpenMP threads) and judged by :func:`glopt.certify.certify` from the answer and the data alone:
-``certificate_`` holds one certificate per problem and ``certified_`` says whether each confirms
+OpenMP threads) and judged by :func:`glopt.certify.certify` from the answer and the data, with
+the kernel product of the answer taken from the SMO's final gradient (:func:`glopt.smo.certificate`:
+recomputed from the kernel in double precision at the end of the solve, so the certificate
+costs no kernel pass of its own): ``certificate_`` holds one certificate per problem and ``certified_`` says whether each confirms
 LIBSVM's stopping rule (KKT residual and infeasibility at most ``tol``).
 
 The estimators share one base per kind of model; the problem form is the only difference
@@ -35,7 +37,9 @@ Differences from scikit-learn, each on purpose:
   silently fit a model without that class, whose predictions index the wrong labels).
 - A Gram matrix (``kernel='precomputed'``, a callable kernel, or a kernel glopt evaluates as
   one) must be symmetric positive semi-definite: an indefinite kernel makes the problem
-  non-convex, and no answer of it can be certified. A callable kernel whose Gram matrix does not
+  non-convex, and no answer of it can be certified (a precomputed float32 or float16 Gram
+  matrix is checked in its own precision: it is PSD up to its rounding). A callable kernel whose
+  Gram matrix does not
   have one row and one column per training sample is refused in ``fit``.
 - ``probability=True`` calibrates by Platt scaling through scikit-learn's
   :class:`~sklearn.calibration.CalibratedClassifierCV` (the replacement scikit-learn's
@@ -70,9 +74,9 @@ except ImportError:
     _align_api_if_sparse = None
 
 from ._checks import TOL_MIN, _is_sparse
-from .certify import certify
-from .kernels import SVM_KERNELS, Kernel, as_csr, resolve_gamma
+from .kernels import SVM_KERNELS, Kernel, _is_psd_checked, _mark_psd_checked, as_csr, check_kernel_data, resolve_gamma
 from .problem import SVMProblem
+from .smo import certificate as smo_certificate
 from .smo import solve as smo_solve
 
 __all__ = ["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM"]
@@ -163,6 +167,7 @@ class _BaseLibSVM(BaseEstimator):
         coefficients and coef_ are sparse, and prediction takes X as CSR).
         """
         self._sparse = _is_sparse(X) and not callable(self.kernel)
+        given_dtype = getattr(X, "dtype", None)
         if callable(self.kernel):
             # the callable receives X as given (strings, lists, sparse matrices): no validation
             check_consistent_length(X, y)
@@ -185,6 +190,12 @@ class _BaseLibSVM(BaseEstimator):
         if self.kernel == "precomputed" and n_samples != X.shape[1]:
             raise ValueError("Precomputed matrix must be a square matrix."
                              f" Input is a {X.shape[0]}x{X.shape[1]} matrix.")
+        if (self.kernel == "precomputed" and given_dtype is not None and np.issubdtype(given_dtype, np.floating)
+                and np.finfo(given_dtype).eps > np.finfo(np.float64).eps):
+            # a float32 Gram matrix is PSD only up to its rounding: checked in its own precision
+            # (which tolerates that), its float64 copy and the pairs' blocks are not checked again
+            check_kernel_data(X.astype(given_dtype), Kernel("precomputed"), "X")
+            _mark_psd_checked(X)
         return X, y
 
     def _validate_targets(self, y):
@@ -267,7 +278,11 @@ class _BaseLibSVM(BaseEstimator):
     def _sub_data(self, data, kernel, rows):
         """The training data of the samples ``rows``: their inputs, or their principal Gram block."""
         if kernel.name == "precomputed":
-            return np.ascontiguousarray(data[np.ix_(rows, rows)])
+            block = np.ascontiguousarray(data[np.ix_(rows, rows)])
+            if _is_psd_checked(data):
+                # a principal block of a PSD matrix is PSD
+                _mark_psd_checked(block)
+            return block
         return data[rows]
 
     # -- one certified solve --------------------------------------------------------------------
@@ -295,7 +310,9 @@ class _BaseLibSVM(BaseEstimator):
             # the estimator reports max_iter once per fit, in scikit-learn's words (fit_status_)
             warnings.filterwarnings("ignore", message="SMO stopped at max_iter", category=ConvergenceWarning)
             try:
-                result = smo_solve(problem, tol=float(self.tol), shrinking=bool(self.shrinking),
+                # single-precision columns: LIBSVM's own iterations (Qfloat), hence its answers,
+                # then the exact finish
+                result = smo_solve(problem, tol=float(self.tol), shrinking=bool(self.shrinking), precision="single",
                                    cache_size=float(self.cache_size),
                                    max_iter=None if self.max_iter == -1 else int(self.max_iter),
                                    n_jobs=self.n_jobs, verbose=bool(self.verbose))
@@ -307,7 +324,8 @@ class _BaseLibSVM(BaseEstimator):
             detail = (f" (nu-SVC: the {label} has no margin, LIBSVM's r is 0: the reduced convex hulls of its "
                       f"two classes overlap at nu={self.nu!r})" if self._task == "nu_svc" else "")
             raise ValueError(_NOT_FINITE + detail)
-        cert = certify(result, problem)
+        # K @ coef from the SMO's final gradient: the certificate costs no kernel pass
+        cert = smo_certificate(result, problem)
         certified = bool(cert.kkt_violation <= self.tol and cert.infeasibility <= self.tol)
         if result.status == "optimal" and not certified:
             # the SMO stopped by its rule, the certifier disagrees: say which number and where
@@ -878,7 +896,7 @@ class SVC(_BaseSVC):
         Shape of the training inputs.
     certificate_ : list of glopt.certify.Certificate
         One certificate per pairwise problem (in the order of ``intercept_``), computed from the
-        answer and the data alone: primal and dual objectives, duality gap, KKT residual,
+        answer, the data and the SMO's final gradient: primal and dual objectives, duality gap, KKT residual,
         infeasibility.
     certified_ : ndarray of bool, shape (n_classes * (n_classes - 1) // 2,)
         Whether each certificate confirms the stopping rule: KKT residual and infeasibility at
@@ -1034,7 +1052,7 @@ class NuSVC(_BaseSVC):
     certificate_ : list of glopt.certify.Certificate
         One certificate per pairwise problem (in the order of ``intercept_``), of the problem
         LIBSVM solves (the unscaled variables, bounded by the sample weights, and LIBSVM's r),
-        computed from the answer and the data alone.
+        computed from the answer, the data and the SMO's final gradient.
     certified_ : ndarray of bool, shape (n_classes * (n_classes - 1) // 2,)
         Whether each certificate confirms the stopping rule: KKT residual and infeasibility at
         most tol.

@@ -74,3 +74,43 @@ def test_every_task_has_an_adapter_and_other_objects_are_refused():
     assert isinstance(dual_form(random_problem(0, n=8)), DualForm)
     with pytest.raises(TypeError, match="SVMProblem"):
         dual_form("svc")
+
+
+@pytest.mark.parametrize("task", ["svc", "svr", "nu_svc", "nu_svr", "one_class"])
+def test_kernel_product_inverts_the_gradient(task):
+    from glopt.problem import SVMProblem
+
+    base = random_problem(8, n=30, task="svr" if task in ("svr", "nu_svr") else "svc")
+    labels = None if task == "one_class" else base.y
+    pr = SVMProblem(base.X, labels, base.kernel, task, C=base.C, nu=0.4, epsilon=0.2)
+    form = dual_form(pr)
+    Kc = np.random.default_rng(1).normal(size=pr.n)
+    np.testing.assert_allclose(form.kernel_product(form.gradient(Kc)), Kc, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="grad must have shape"):
+        form.kernel_product(np.zeros(form.size + 1))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("precision", ["single", "double"])
+@pytest.mark.parametrize("task", ["svc", "svr", "nu_svc", "nu_svr", "one_class"])
+def test_smo_certificate_from_its_gradient_equals_the_recomputed_one(task, precision, sparse):
+    # the SMO's final gradient is exact (recomputed after the single phase): the certificate
+    # built on it must agree with the certifier's own kernel pass
+    import scipy.sparse as sps
+
+    from glopt.problem import SVMProblem
+
+    base = random_problem(9, n=120, d=4, task="svr" if task in ("svr", "nu_svr") else "svc")
+    labels = None if task == "one_class" else base.y
+    X = sps.csr_matrix(base.X) if sparse else base.X
+    pr = SVMProblem(X, labels, base.kernel, task, C=base.C, nu=0.3, epsilon=0.2, weights=base.weights)
+    res = smo.solve(pr, tol=1e-3, precision=precision)
+    fast, full = smo.certificate(res, pr), certify(res, pr)
+    for name in ("primal", "dual", "gap"):
+        assert getattr(fast, name) == pytest.approx(getattr(full, name), rel=1e-10, abs=1e-10)
+    assert fast.kkt_violation == pytest.approx(full.kkt_violation, rel=1e-8, abs=1e-11)
+    assert fast.infeasibility == full.infeasibility
+    with pytest.raises(ValueError, match="no SMO gradient"):
+        from dataclasses import replace
+
+        smo.certificate(replace(res, extra={}), pr)

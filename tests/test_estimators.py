@@ -249,3 +249,21 @@ def test_max_iter_caps_the_smo_and_mm_max_iter_the_mm_steps():
         GLSVC(mm_max_iter=1, accelerate=False).fit(X, y)
     with pytest.raises(ValueError, match="max_iter"):
         GLSVC(max_iter=0).fit(X, y)
+
+
+def test_precomputed_gram_matches_the_kernel_for_pairs_and_zero_weights():
+    """Each pairwise problem (and a fit with zero sample weights) takes its principal Gram block."""
+    from sklearn.datasets import load_iris
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y = load_iris(return_X_y=True)
+    K = rbf_kernel(X, X, gamma=0.5)
+    sw = np.ones(len(y))
+    sw[::4] = 0.0
+    for est_sw in (None, sw):
+        gram = GLSVC(kernel="precomputed", s_kernel="I", tol=1e-8).fit(K, y, sample_weight=est_sw)
+        native = GLSVC(kernel="rbf", gamma=0.5, s_kernel="I", tol=1e-8).fit(X, y, sample_weight=est_sw)
+        np.testing.assert_allclose(gram.decision_function(K), native.decision_function(X), atol=1e-6)
+    reg = GLSVR(kernel="precomputed", s_kernel="I", tol=1e-8).fit(K, X[:, 0], sample_weight=sw)
+    ref = GLSVR(kernel="rbf", gamma=0.5, s_kernel="I", tol=1e-8).fit(X, X[:, 0], sample_weight=sw)
+    np.testing.assert_allclose(reg.predict(K), ref.predict(X), atol=1e-6)

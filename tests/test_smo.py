@@ -334,12 +334,12 @@ def test_threads_give_identical_results(task, kernel):
 def test_cache_size_and_mode_do_not_change_the_path(task):
     X, y = _toy(n=400, seed=6, task=task)
     problem = SVMProblem(X, y, Kernel("rbf", gamma=0.5), task, C=3.0)
-    big = solve(problem, tol=1e-6, cache_size=500)
-    tiny = solve(problem, tol=1e-6, cache_size=1e-6)    # two columns
+    big = solve(problem, tol=1e-6, cache_size=500, precision="single")
+    tiny = solve(problem, tol=1e-6, cache_size=1e-6, precision="single")    # two columns
     assert tiny.extra["kernel_evals"] > big.extra["kernel_evals"]
     _same(big, tiny)
     if task == "svc":
-        gather = solve(problem, tol=1e-6, _cache_mode="gather")
+        gather = solve(problem, tol=1e-6, _cache_mode="gather", precision="single")
         assert gather.extra["cache_mode"] == "gather" and big.extra["cache_mode"] == "permuted"
         _same(big, gather)
 
@@ -359,7 +359,7 @@ def _exact_grad(problem, res):
 @pytest.mark.parametrize("task", ["svc", "svr"])
 @pytest.mark.parametrize("kernel", ["rbf", "poly", "precomputed"])
 def test_single_and_double_precision_reach_the_same_optimum(task, kernel):
-    """Single-precision columns (the default) iterate on Q rounded to float, then finish from the
+    """Single-precision columns iterate on Q rounded to float, then finish from the
     exact gradient with double-precision columns: the same optimum as the double path, certified
     for the exact Q, with the exact gradient and objective."""
     X, y = _toy(n=300, seed=21, task=task)
@@ -369,7 +369,7 @@ def test_single_and_double_precision_reach_the_same_optimum(task, kernel):
     problem = SVMProblem(X, y, k, task, C=30.0, epsilon=0.1)
     if kernel == "precomputed":
         problem = SVMProblem(k(X), y, Kernel("precomputed"), task, C=30.0, epsilon=0.1)
-    single = solve(problem, tol=1e-8)
+    single = solve(problem, tol=1e-8, precision="single")
     double = solve(problem, tol=1e-8, precision="double")
     assert single.status == double.status == "optimal"
     assert single.extra["n_iter_single"] > 0 and single.extra["precision"] == "double"
@@ -385,6 +385,19 @@ def test_single_and_double_precision_reach_the_same_optimum(task, kernel):
     assert abs(cert.dual - single.dual_objective) <= 1e-9 * max(1.0, abs(cert.dual))
 
 
+def test_auto_precision_is_double_when_every_column_fits_in_double():
+    X, y = _toy(n=300, seed=21)
+    problem = SVMProblem(X, y, Kernel("rbf", gamma=0.5), "svc", C=30.0)
+    # 300 columns of 300 doubles: 0.72 MB
+    roomy = solve(problem, tol=1e-6, cache_size=0.72)
+    tight = solve(problem, tol=1e-6, cache_size=0.68)
+    assert roomy.extra["n_iter_single"] == 0 and roomy.extra["precision"] == "double"
+    assert tight.extra["n_iter_single"] > 0
+    gram = solve(SVMProblem(problem.gram(), y, Kernel("precomputed"), "svc", C=30.0), tol=1e-6, cache_size=0.1)
+    assert gram.extra["n_iter_single"] == 0
+    assert abs(roomy.dual_objective - tight.dual_objective) <= 1e-9 * abs(roomy.dual_objective)
+
+
 def test_single_precision_alone_is_not_certified():
     """Why the double-precision finish exists: the optimum of the rounded Q (LIBSVM's answer,
     _qfloat skips the finish) violates the exact KKT conditions by far more than tol when sum(a)
@@ -394,7 +407,7 @@ def test_single_precision_alone_is_not_certified():
     rounded = solve(problem, tol=1e-8, _qfloat=True)
     assert rounded.extra["precision"] == "single"
     assert certify(rounded, problem).kkt_violation > 1e-7
-    fixed = solve(problem, tol=1e-8)
+    fixed = solve(problem, tol=1e-8, precision="single")
     assert certify(fixed, problem).kkt_violation <= 1e-8 + ROUND
     assert fixed.n_iter > fixed.extra["n_iter_single"]       # it took double-precision steps
 

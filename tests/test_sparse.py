@@ -11,6 +11,7 @@ from glopt.dual import dual_form
 from glopt.kernels import Kernel, as_csr, check_kernel_data
 from glopt.problem import SVMProblem
 from glopt.smo import SMOEngine, solve, solve_svc, solve_svr
+from glopt.smo import _api as smo_api
 
 KERNELS = [Kernel("linear"), Kernel("rbf", gamma=0.5), Kernel("poly", gamma=0.7, degree=3, coef0=1.0),
            Kernel("sigmoid", gamma=0.2, coef0=-0.3)]
@@ -218,7 +219,9 @@ def test_merged_and_scattered_inner_products_agree(task):
 @pytest.mark.parametrize("density", [0.02, 0.2, 0.7])
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
-def test_sparse_answers_equal_dense(kernel, task, density):
+def test_sparse_answers_equal_dense(kernel, task, density, monkeypatch):
+    # the engine's own sparse columns at every density (solve makes dense data dense)
+    monkeypatch.setattr(smo_api, "DENSIFY_DENSITY", 2.0)
     X, y, t = _sparse_data(160, 30, density, seed=7)
     labels = _labels(task, y, t)
     # (the linear kernel's rank-30 problems converge slowly at a tight tol, dense or sparse; its
@@ -228,6 +231,18 @@ def test_sparse_answers_equal_dense(kernel, task, density):
     sparse = solve(SVMProblem(X, labels, kernel, task, nu=0.3), tol=tol)
     assert dense.status == sparse.status == "optimal"
     _assert_same_answer(dense, sparse)
+
+
+def test_dense_data_stored_sparse_are_solved_dense():
+    X, y, t = _sparse_data(200, 12, 0.5, seed=3, empty=False)
+    thin, _, _ = _sparse_data(200, 12, 0.1, seed=3)
+    k = Kernel("rbf", gamma=0.2)
+    dense = solve(SVMProblem(X.toarray(), y, k, "svc"), tol=1e-8)
+    stored = solve(SVMProblem(X, y, k, "svc"), tol=1e-8)
+    assert stored.extra["layout"] == dense.extra["layout"] == "dense"
+    np.testing.assert_array_equal(stored.a, dense.a)
+    assert stored.b == dense.b
+    assert solve(SVMProblem(thin, y, k, "svc"), tol=1e-8).extra["layout"] == "csr"
 
 
 def test_wide_sparse_matrix():

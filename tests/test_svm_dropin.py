@@ -1103,3 +1103,33 @@ def test_scikit_learn_estimator_checks(estimator, check):
     with pytest.raises((ValueError, AssertionError)) as info:
         check(estimator)
     assert "not positive semi-definite" in f"{info.value} {info.value.__cause__}"
+
+
+def test_float32_precomputed_gram_is_accepted_up_to_its_rounding():
+    """A float32 Gram matrix of low rank has eigenvalues of about -1e-5 from its rounding alone:
+    it is checked in its own precision, as scikit-learn would fit it, and an indefinite one is
+    still refused."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5)).astype(np.float32)
+    K = X @ X.T
+    assert np.linalg.eigvalsh(K.astype(np.float64)).min() < -1e-7
+    y = np.digitize(X[:, 1] + 0.3 * rng.normal(size=600), [-0.5, 0.5])
+    est, ref = SVC(kernel="precomputed").fit(K, y), sk.SVC(kernel="precomputed").fit(K, y)
+    assert est.certified_.all()
+    assert np.mean(est.predict(K) == ref.predict(K)) >= 0.999
+    with pytest.raises(ValueError, match="not positive semi-definite"):
+        SVC(kernel="precomputed").fit(K - np.float32(0.05 * K.max()) * np.eye(600, dtype=np.float32), y)
+    with pytest.raises(ValueError, match="not positive semi-definite"):
+        SVC(kernel="precomputed").fit(K.astype(np.float64), y)
+
+
+@pytest.mark.parametrize("params", [{"nu": 0.05}, {"nu": 0.1, "gamma": 0.5}, {"nu": 0.5}, {"nu": 0.05, "tol": 1e-6}])
+def test_one_class_iterations_are_libsvms(params):
+    """LIBSVM's one-class start has variables at their bounds: the engine sums its gradient and
+    G_bar from the columns and keeps LIBSVM's shrinking period (not a warm start's blocked pass),
+    so that the iterations, hence the support set, are LIBSVM's one for one."""
+    X = np.random.default_rng(5).normal(size=(800, 2)) * [1.0, 0.4]
+    ref, est = sk.OneClassSVM(**params).fit(X), OneClassSVM(**params).fit(X)
+    assert est.n_iter_ == ref.n_iter_
+    assert_array_equal(est.support_, ref.support_)
+    assert np.mean(est.predict(X) == ref.predict(X)) >= 0.999

@@ -22,7 +22,7 @@ from ..problem import SVMProblem
 from ..result import SVMResult
 from ._solver import SMOEngine, openmp_max_threads
 
-__all__ = ["solve", "solve_svc", "solve_svr", "resolve_n_jobs", "default_max_iter"]
+__all__ = ["solve", "solve_svc", "solve_svr", "certificate", "resolve_n_jobs", "default_max_iter"]
 
 #: Iterations between two returns to Python when no callback is given (signal checks).
 _CHUNK = 1000
@@ -61,6 +61,46 @@ def resolve_n_jobs(n_jobs) -> int:
     return _resolve_n_jobs(n_jobs, openmp_max_threads())
 
 
+#: The precisions of the cached kernel columns (:func:`solve_svc`'s ``precision``).
+PRECISIONS = ("auto", "single", "double")
+
+
+def _resolve_precision(precision: str, form: DualForm, kernel_name: str, cache_bytes: float) -> bool:
+    """Whether the columns are cached in single precision ("auto": unless double ones all fit)."""
+    if precision != "auto":
+        return precision == "single"
+    # When every kernel column fits the cache in double precision, float columns cache nothing
+    # more and only add the exact gradient pass of the finish (a precomputed kernel's columns
+    # are read, not computed, so caching them in float gains nothing either).
+    n = form.n_samples
+    return kernel_name != "precomputed" and float(n) * n * 8.0 > cache_bytes
+
+
+#: CSR data at least this dense are handed to the engine as a dense array (see _engine_data)
+DENSIFY_DENSITY = 0.25
+
+#: ... unless the dense copy would take more bytes than this
+DENSIFY_MAX_BYTES = 2 ** 31
+
+
+def _engine_data(X):
+    """The training inputs as the engine takes them: dense data stored as CSR made dense.
+
+    A sparse kernel column reads each nonzero through its column index, a dense one streams d
+    values per row with vector instructions; from about a quarter of the entries nonzero the
+    dense columns are faster, and the copy is at most a few times the CSR's own size. The
+    answer is the one the same data give as a dense array.
+    """
+    from .._checks import _is_sparse
+
+    if not _is_sparse(X):
+        return X
+    n, d = X.shape
+    if X.nnz >= DENSIFY_DENSITY * n * d and 8.0 * n * d <= DENSIFY_MAX_BYTES:
+        return np.ascontiguousarray(X.toarray(), dtype=np.float64)
+    return X
+
+
 def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose):
     tolerance(tol, "tol")
     if isinstance(wss, (bool, np.bool_)) or wss not in (1, 3):
@@ -78,8 +118,8 @@ def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback
     if (isinstance(callback_every, (bool, np.bool_)) or not isinstance(callback_every, numbers.Integral)
             or callback_every < 1):
         raise ValueError(f"callback_every must be an integer >= 1, got {callback_every!r}")
-    if not isinstance(precision, str) or precision not in ("single", "double"):
-        raise ValueError(f"precision must be 'single' or 'double', got {precision!r}")
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
 
 
 def _drive(engine, callback, callback_every, verbose) -> str:
@@ -194,31 +234,34 @@ def _result(form: DualForm, fin: dict, status: str, *, tol, wss, max_iter, n_thr
 
 def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
                    max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-                   callback_every=1000, verbose=False, precision="single", _cache_mode="auto",
+                   callback_every=1000, verbose=False, precision="auto", _cache_mode="auto",
                    _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
     _check_problem(problem)
     _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose)
     # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
     # LIBSVM's iterations
-    single = precision == "single" or bool(_qfloat)
     n_threads = resolve_n_jobs(n_jobs)
     form = dual_form(problem)
+    single = _resolve_precision(precision, form, problem.kernel.name, float(cache_size) * 2.0 ** 20) or bool(_qfloat)
     max_iter = default_max_iter(form.size) if max_iter is None else int(max_iter)
     a, grad_ref, a_ref = _start_point(form, a0, grad0)
     k = problem.kernel
     t0 = time.perf_counter()
     # LIBSVM's Solver_NU for the two class sums of the nu formulations
     nu_mode = {"nu": True} if form.nu else {}
-    engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign, form.linear,
+    data = _engine_data(problem.X)
+    engine = SMOEngine(data, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign, form.linear,
                        form.upper, a, float(tol), int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20,
                        n_threads, max_iter, grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
                        adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single,
-                       **nu_mode)
+                       cold=a0 is None, **nu_mode)
     status = _run(engine, single=single, polish=not _qfloat, callback=callback,
                   callback_every=callback_every, verbose=verbose)
     fin = engine.finish()
-    return _result(form, fin, status, tol=tol, wss=wss, max_iter=max_iter, n_threads=n_threads,
-                   solve_time=time.perf_counter() - t0, verbose=verbose)
+    result = _result(form, fin, status, tol=tol, wss=wss, max_iter=max_iter, n_threads=n_threads,
+                     solve_time=time.perf_counter() - t0, verbose=verbose)
+    result.extra["layout"] = "dense" if isinstance(data, np.ndarray) else "csr"
+    return result
 
 
 _DOC_OPTIONS = """
@@ -254,13 +297,16 @@ _DOC_OPTIONS = """
         ``verbose``).
     verbose : bool
         Print progress every ``callback_every`` iterations.
-    precision : {"single", "double"}
-        Precision of the cached kernel columns. "single" (default) stores them as float32, as
-        LIBSVM does (half the memory, twice the columns per MB), iterates on that rounded Q, then
-        recomputes the gradient exactly in double precision and continues with double columns
-        until m(a) - M(a) <= tol holds for the exact Q: the answer, its gradient and its
-        objective are those of the exact problem either way. "double" iterates in double
-        precision throughout.
+    precision : {"auto", "single", "double"}
+        Precision of the cached kernel columns. "single" stores them as float32, as LIBSVM does
+        (half the memory, twice the columns per MB), iterates on that rounded Q, then recomputes
+        the gradient exactly in double precision (one kernel pass over the support vectors) and
+        continues with double columns until m(a) - M(a) <= tol holds for the exact Q: the
+        answer, its gradient and its objective are those of the exact problem either way.
+        "double" iterates in double precision throughout. "auto" (default) is "double" when
+        every kernel column (n samples long, n of them) fits ``cache_size`` in double precision
+        or the kernel is precomputed, where float columns would cache nothing more and only add
+        the exact pass, and "single" otherwise.
 """
 
 
@@ -273,15 +319,16 @@ def _options_doc(func):
 @_options_doc
 def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrinking=True,
               cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-              callback_every=1000, verbose=False, precision="single") -> SVMResult:
+              callback_every=1000, verbose=False, precision="auto") -> SVMResult:
     """Weighted C-SVC by SMO: max 1^T a - 0.5 (y a)^T K (y a), y^T a = 0, 0 <= a_i <= C w_i.
 
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
         Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
-        columns are computed from the compressed rows, with the dense answer); the (n, n) Gram
-        matrix, dense, for a precomputed kernel.
+        columns are computed from the compressed rows, with the dense answer; data with at
+        least a quarter of their entries nonzero are made dense, whose columns are faster); the
+        (n, n) Gram matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Labels in {-1, +1}.
     C : float > 0, default=1.0
@@ -307,7 +354,7 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
 @_options_doc
 def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, wss=3,
               shrinking=True, cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None,
-              callback=None, callback_every=1000, verbose=False, precision="single") -> SVMResult:
+              callback=None, callback_every=1000, verbose=False, precision="auto") -> SVMResult:
     """Weighted epsilon-SVR by SMO in LIBSVM's 2n-variable form a = [alpha, alpha*].
 
     min 0.5 (alpha - alpha*)^T K (alpha - alpha*) + eps 1^T (alpha + alpha*) - y^T (alpha - alpha*),
@@ -317,8 +364,9 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
     ----------
     X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
         Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
-        columns are computed from the compressed rows, with the dense answer); the (n, n) Gram
-        matrix, dense, for a precomputed kernel.
+        columns are computed from the compressed rows, with the dense answer; data with at
+        least a quarter of their entries nonzero are made dense, whose columns are faster); the
+        (n, n) Gram matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Real targets.
     C : float > 0, default=1.0
@@ -379,3 +427,36 @@ def solve(problem: SVMProblem, **options) -> SVMResult:
     if unknown:
         raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(o for o in allowed if not o.startswith('_'))}")
     return _solve_problem(problem, **options)
+
+
+def certificate(result: SVMResult, problem: SVMProblem):
+    """The certificate of an SMO answer, its kernel product taken from the engine's gradient.
+
+    The engine ends with the gradient Q a + q of its answer, recomputed from the kernel in double
+    precision after the single-precision phase and kept exact by its updates since; K @ coef
+    follows from it (:meth:`glopt.dual.DualForm.kernel_product`), so the certificate costs no
+    kernel pass. :func:`glopt.certify.certify` without ``Kcoef`` recomputes the product instead.
+
+    Parameters
+    ----------
+    result : SVMResult
+        An answer of :func:`solve` on ``problem`` (its ``extra["grad"]`` is read).
+    problem : SVMProblem
+        The problem ``result`` solves.
+
+    Returns
+    -------
+    Certificate
+        As :func:`glopt.certify.certify` gives it.
+
+    Raises
+    ------
+    ValueError
+        When ``result`` carries no gradient of ``problem``'s dual variables.
+    """
+    from ..certify import certify
+
+    grad = result.extra.get("grad") if isinstance(result, SVMResult) else None
+    if grad is None:
+        raise ValueError("result carries no SMO gradient (extra['grad']): certify it with glopt.certify.certify")
+    return certify(result, problem, Kcoef=dual_form(problem).kernel_product(grad))

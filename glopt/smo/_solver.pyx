@@ -496,6 +496,12 @@ cdef class SMOEngine:
         How sparse data's inner products are taken: "scatter" (a dense buffer of d values per
         thread), "merge" (the two rows' column lists merged, no buffer), or "auto" (scatter for
         at most 2**18 features). Both give the same values; ignored for dense data.
+    cold : bool
+        ``a`` is the problem's own start (LIBSVM's: the one-class and nu starts have variables at
+        their bounds), not a warm start: its gradient and G_bar are summed from the columns and
+        the shrinking keeps LIBSVM's period, as LIBSVM's ``Solver`` does (nu mode: always, without
+        ``a_ref``). Default False: a start with support vectors and no ``a_ref`` is taken as a warm
+        start, whose gradient comes from the blocked pass over the support vectors.
     """
 
     # data / kernel
@@ -613,7 +619,7 @@ cdef class SMOEngine:
                  double tol, int wss, bint shrinking, double cache_bytes, int n_threads,
                  long long max_iter, grad_ref=None, a_ref=None, str mode="auto",
                  bint adaptive_threads=True, Py_ssize_t par_min=-1, bint single=False,
-                 bint nu=False, str sparse_dot="auto"):
+                 bint nu=False, str sparse_dot="auto", bint cold=False):
         cdef const double[:, ::1] Xv
         cdef Py_ssize_t n, ncols
         cdef bint sparse = _is_sparse(X)
@@ -642,7 +648,7 @@ cdef class SMOEngine:
         self._set_kernel_copy(idxv, sparse_dot)
         self._set_variables(idxv, yv, pv, uv, av)
         self._alloc_cache()
-        self._start_gradient(av, grad_ref, a_ref)
+        self._start_gradient(av, grad_ref, a_ref, cold)
         self._set_objective()
 
     # ------------------------------------------------------------------ construction
@@ -834,7 +840,7 @@ cdef class SMOEngine:
         self.next_buf = 0
         return 0
 
-    cdef bint _blocked_start(self, const double[::1] av, a_ref) except -1:
+    cdef bint _blocked_start(self, const double[::1] av, a_ref, bint cold) except -1:
         """Whether the start gradient is computed by the blocked pass over the support vectors.
 
         A warm start far from a_ref (MM: every bound changed, so every upper-bounded variable
@@ -844,25 +850,25 @@ cdef class SMOEngine:
         cost per kernel value (MM on magic, ~5,300 of ~5,600 moved: inner solve 2.8 s -> 1.5 s
         per step).
 
-        In nu mode a start without a_ref is the solver's cold start (LIBSVM's, nu l / 2 at the
-        bounds in each class), not a warm start: its gradient is summed from the columns and the
-        shrinking keeps LIBSVM's period, as LIBSVM's Solver_NU, so that with single-precision
-        columns and LIBSVM's order of the samples the iterations are LIBSVM's.
+        A cold start (``cold``; in nu mode any start without a_ref: LIBSVM's, nu l / 2 at the
+        bounds in each class) is not a warm start: its gradient is summed from the columns and the
+        shrinking keeps LIBSVM's period, as LIBSVM's Solver and Solver_NU, so that with
+        single-precision columns and LIBSVM's order of the samples the iterations are LIBSVM's.
         """
-        if self.nu and a_ref is None:
+        if (self.nu or cold) and a_ref is None:
             return False
         a_np = np.asarray(av)
         n_sv = np.count_nonzero(a_np)
         n_moved = n_sv if a_ref is None else np.count_nonzero(a_np != np.asarray(a_ref, dtype=np.float64))
         return n_sv > 0 and 4 * n_moved > n_sv and self.kd.kind != K_PRECOMPUTED
 
-    cdef int _start_gradient(self, const double[::1] av, grad_ref, a_ref) except -1:
+    cdef int _start_gradient(self, const double[::1] av, grad_ref, a_ref, bint cold) except -1:
         """G at the start point: by the blocked pass, or grad_ref (default p) plus the columns of
         the variables that differ from a_ref (default 0)."""
         cdef const double[::1] gv
         cdef const double[::1] arv
         cdef int t, l = self.l
-        if self._blocked_start(av, a_ref):
+        if self._blocked_start(av, a_ref, cold):
             with nogil:
                 self._exact_gradient(True)
             self.gbar_valid = True
@@ -874,10 +880,7 @@ cdef class SMOEngine:
             for t in range(l):
                 self.G[t] = self.p[t]
             with nogil:
-                if self.nu:
-                    self._add_columns_gbar()
-                else:
-                    self._add_columns(NULL)
+                self._add_columns_gbar()
         else:
             gv = np.ascontiguousarray(grad_ref, dtype=np.float64)
             arv = np.ascontiguousarray(a_ref, dtype=np.float64)
@@ -954,10 +957,11 @@ cdef class SMOEngine:
 
     cdef int _add_columns_gbar(self) except -1 nogil:
         """G += sum_t alpha_t Q_t and G_bar = sum over upper-bounded t of u_t Q_t, from the same
-        columns, as LIBSVM's Solver::Solve starts: the nu start has about nu l / 2 variables at
-        their bounds, whose columns G needs anyway, and G_bar then follows every step as in
-        LIBSVM (rather than being summed afresh at the first shrinking), so that the gradients
-        reconstructed after shrinking are LIBSVM's to the last bit."""
+        columns, as LIBSVM's Solver::Solve starts (a = 0 for C-SVC and epsilon-SVR; the nu and
+        one-class starts have variables at their bounds, whose columns G needs anyway). G_bar
+        then follows every step as in LIBSVM (rather than being summed afresh at the first
+        shrinking, in another order), so that the gradients reconstructed after shrinking, and
+        the iterations after them, are LIBSVM's to the last bit."""
         cdef int t
         cdef const void* Q_t
         for t in range(self.l):
@@ -1160,7 +1164,6 @@ cdef class SMOEngine:
         cdef int i, j, nr_free = 0
         cdef int active_size = self.active_size, l = self.l
         cdef const void* Q_i
-        cdef double acc
         if active_size == l:
             return 0
         self.n_reconstruct += 1
@@ -1172,18 +1175,12 @@ cdef class SMOEngine:
         if <long long> nr_free * l > 2 * <long long> active_size * (l - active_size):
             for i in range(active_size, l):
                 Q_i = self._get_q(i, active_size)
-                if self.nu:
-                    # LIBSVM's order: each term added to G_i itself, so that with LIBSVM's
-                    # start and G_bar the reconstructed gradient is LIBSVM's to the last bit
-                    for j in range(active_size):
-                        if self.status[j] == FREE:
-                            self.G[i] += self.alpha[j] * self._qat(Q_i, j)
-                    continue
-                acc = 0.0
+                # LIBSVM's order: each term added to G_i itself (not summed apart first), so
+                # that with LIBSVM's start and G_bar the reconstructed gradient is LIBSVM's to
+                # the last bit and the iterations after it are LIBSVM's
                 for j in range(active_size):
                     if self.status[j] == FREE:
-                        acc += self.alpha[j] * self._qat(Q_i, j)
-                self.G[i] += acc
+                        self.G[i] += self.alpha[j] * self._qat(Q_i, j)
         else:
             for i in range(active_size):
                 if self.status[i] == FREE:
