@@ -863,7 +863,7 @@ def _torch_cases():
         bad(f"torch/GeneralizedLoss-{key}", lambda kw=kw: gl(**kw), rf"\b{arg}\b")
     bad("torch/input-not-tensor", lambda: gl(input=np.ones((8, 1))), r"input .*Tensor")
     bad("torch/input-complex", lambda: gl(input=T(np.ones((8, 1)) + 1j)), r"input .*(real|complex)")
-    bad("torch/input-nan", lambda: gl(input=T(np.full((8, 1), np.nan))), r"input .*NaN")
+    bad("torch/input-nan", lambda: gl(input=T(np.full((8, 1), np.nan)), validate_args=True), r"input .*NaN")
     bad("torch/input-int", lambda: gl(input=T(np.ones((8, 1), dtype=int)), target=T(np.ones((8, 1), dtype=int))),
         r"input .*floating")
     bad("torch/target-shape", lambda: gl(target=T(np.ones((7, 1)))), r"target")
@@ -874,8 +874,9 @@ def _torch_cases():
     bad("torch/empty-batch-identity", lambda: gl(input=T(np.ones((0, 1))), target=T(np.ones((0, 1))),
                                                  features=T(np.ones((0, 3))), s_kernel="I"), r"(empty|batch)")
     bad("torch/devices", lambda: gl(features=T(np.ones((8, 3))).to("meta")), r"device")
-    bad("torch/target-not-pm1", lambda: glc(target=T(np.arange(8.0))), r"target .*-1")
-    bad("torch/ovr-index-range", lambda: glc(input=T(np.ones((8, 3), dtype=np.float32)), target=T(np.arange(8))),
+    bad("torch/target-not-pm1", lambda: glc(target=T(np.arange(8.0)), validate_args=True), r"target .*-1")
+    bad("torch/ovr-index-range", lambda: glc(input=T(np.ones((8, 3), dtype=np.float32)), target=T(np.arange(8)),
+                                          validate_args=True),
         r"target .*class ind")
     bad("torch/ovr-float-index", lambda: glc(input=T(np.ones((8, 3), dtype=np.float32)), target=T(np.zeros(8))),
         r"target .*(integer|class ind)")
@@ -900,7 +901,7 @@ def _torch_cases():
     bad("torch/ovr-input-1d", lambda: ovr(input=T(np.ones(4, dtype=np.float32))), r"input .*\(B, K\)")
     bad("torch/ovr-K1", lambda: ovr(input=T(np.ones((4, 1), dtype=np.float32))), r"input .*K >= 2")
     bad("torch/ovr-target-float", lambda: ovr(target=T(np.zeros(4))), r"target .*integer")
-    bad("torch/ovr-target-range", lambda: ovr(target=T(np.array([0, 1, 5, 0]))), r"target .*outside")
+    bad("torch/ovr-target-range", lambda: ovr(target=T(np.array([0, 1, 5, 0])), validate_args=True), r"target .*outside")
     ok("torch/ovr-ok", lambda: ovr(), lambda v: bool(np.isfinite(float(v))))
 
     def ism3(input=None, target=None, weight=None, **opts):

@@ -10,8 +10,9 @@ torch = pytest.importorskip("torch")
 
 from glopt.kernels import RandomFeatureCorrelation, spectral_frequencies  # noqa: E402
 from glopt.losses import generalized_loss as np_generalized_loss  # noqa: E402
-from glopt.nn import (GeneralizedLoss, ISM3Loss, OneVsRestSVMLoss, generalized_loss, ism3_loss,  # noqa: E402
-                      margin_penalty, one_vs_rest_svm_loss)
+from glopt.nn import (GeneralizedLoss, ISM3Loss, OneVsRestSVMLoss, generalized_loss,  # noqa: E402
+                      get_default_validate_args, ism3_loss, margin_penalty, one_vs_rest_svm_loss,
+                      set_default_validate_args)
 
 D64 = torch.float64
 KERNELS = [("G", 1.5, 1.0), ("Q", 1.5, 0.7), ("M", 0.5, 1.0), ("M", 1.5, 1.0), ("M", 2.5, 1.0)]
@@ -427,28 +428,37 @@ def test_autocast_bf16_accumulates_s_in_float32(s_approx):
 # bad input
 # --------------------------------------------------------------------------------------
 def _bad_cases():
+    """Errors found from metadata (types, shapes, devices, options): raised whether or not values
+    are validated."""
     o, t, X = (torch.randn(6), torch.randn(6), torch.randn(6, 2))
     s, c = torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2])
-    b = torch.tensor([1.0, -1, 1, -1, 1, -1])
     cls = dict(task="classification")
-    nan = o.clone()
-    nan[2] = float("nan")
     return [
         ("same shape", lambda: generalized_loss(o, t[:5], X)),
         ("same shape", lambda: generalized_loss(o[:, None], t, X)),
         ("features must have shape", lambda: generalized_loss(o, t, X[:5])),
-        ("-1 or \\+1", lambda: generalized_loss(o, torch.tensor([1.0, 0, 1, -1, 1, -1]), X, **cls)),
-        ("-1 or \\+1", lambda: generalized_loss(o, b * 2, X, **cls)),
-        ("outside \\[0, 2\\]", lambda: generalized_loss(s, torch.tensor([0, 1, 3, 0, 1, 2]), X, **cls)),
-        ("outside \\[0, 2\\]", lambda: generalized_loss(s, -c, X, **cls)),
         ("integer tensor", lambda: generalized_loss(s, c.double(), X, **cls)),
+        ("bool tensor", lambda: generalized_loss(o, t > 0, X, **cls)),
         ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0])),
         ("empty", lambda: generalized_loss(o[:0], t[:0], X[:0], s_kernel="I")),
+        ("empty", lambda: generalized_loss(s[:0], c[:0], X[:0], **cls)),
+        ("empty", lambda: GeneralizedLoss(s_approx="rff")(o[:0], t[:0], X[:0])),
+        ("empty", lambda: one_vs_rest_svm_loss(s[:0], c[:0])),
+        ("empty", lambda: ism3_loss(s[:0], c[:0], torch.randn(3, 2))),
         ("device", lambda: generalized_loss(o, t, X.to("meta"))),
-        (r"weight must be a floating-point tensor \(K, D\)", lambda: ism3_loss(s, c, torch.randn(3))),
-        ("NaN or infinity", lambda: generalized_loss(nan, t, X)),
-        ("NaN or infinity", lambda: generalized_loss(o, t, X / 0)),
-        ("NaN or infinity", lambda: ism3_loss(s, c, torch.full((3, 2), float("inf")))),
+        ("device", lambda: one_vs_rest_svm_loss(s, c.to("meta"))),
+        ("device", lambda: ism3_loss(s, c, torch.randn(3, 2, device="meta"))),
+        ("device", lambda: OneVsRestSVMLoss(weight=torch.ones(3, device="meta"))(s, c)),
+        (r"last_layer_weight must be a floating-point tensor \(K, D\)", lambda: ism3_loss(s, c, torch.randn(3))),
+        (r"weight must be a floating-point tensor \(K, D\)", lambda: margin_penalty(torch.randn(3))),
+        (r"per-class weight\) must be a floating-point tensor of shape \(K,\) = \(3,\)",
+         lambda: OneVsRestSVMLoss(weight=torch.ones(4))(s, c)),
+        (r"per-class weight\) must be a floating-point tensor of shape \(K,\)", lambda: ISM3Loss(weight=torch.ones(3, 1))),
+        (r"per-class weight", lambda: ism3_loss(s, c, torch.randn(3, 2), weight=torch.ones(2))),
+        ("needs last_layer_weight", lambda: ism3_loss(s, c)),
+        ("ignore_index must be an integer", lambda: ISM3Loss(ignore_index=1.5)),
+        ("validate_args must be", lambda: GeneralizedLoss(validate_args="yes")),
+        ("validate_args must be", lambda: generalized_loss(o, t, X, validate_args=1)),
         ("features", lambda: generalized_loss(o, t)),
         ("reduction", lambda: generalized_loss(o, t, X, reduction="avg")),
         ("s_kernel", lambda: GeneralizedLoss(s_kernel="rbf")),
@@ -462,14 +472,42 @@ def _bad_cases():
         ("n_components", lambda: GeneralizedLoss(s_approx="rff", n_components=0)),
         ("random_state", lambda: GeneralizedLoss(s_approx="rff", random_state="seed")),
         ("integer random_state", lambda: GeneralizedLoss(s_approx="rff", random_state=None, global_batch=True)),
-        ("no two distinct rows", lambda: generalized_loss(o, t, torch.ones(6, 2))),
-        ("outside \\[0, 2\\]", lambda: one_vs_rest_svm_loss(s, c + 1)),
         ("shape \\(B, K\\)", lambda: one_vs_rest_svm_loss(o, c)),
         ("target must have shape", lambda: ism3_loss(s, c[:4], torch.randn(3, 2))),
-        ("weight has 2 rows", lambda: ism3_loss(s, c, torch.randn(2, 2))),
+        ("last_layer_weight has 2 rows", lambda: ism3_loss(s, c, torch.randn(2, 2))),
         ("C must", lambda: OneVsRestSVMLoss(C=0)),
         ("lam must", lambda: ISM3Loss(lam=-1)),
         ("p must", lambda: ISM3Loss(p=0)),
+        ("reduction", lambda: ISM3Loss(reduction="avg")),
+    ]
+
+
+def _value_cases():
+    """Errors only the tensors' values show: raised when values are validated (validate_args)."""
+    o, t, X = (torch.randn(6), torch.randn(6), torch.randn(6, 2))
+    s, c = torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2])
+    b = torch.tensor([1.0, -1, 1, -1, 1, -1])
+    cls = dict(task="classification")
+    nan = o.clone()
+    nan[2] = float("nan")
+    W = torch.randn(3, 2)
+    return [
+        ("-1 or \\+1", lambda v: generalized_loss(o, torch.tensor([1.0, 0, 1, -1, 1, -1]), X, **cls, validate_args=v)),
+        ("-1 or \\+1", lambda v: generalized_loss(o, b * 2, X, **cls, validate_args=v)),
+        ("outside \\[0, 2\\]", lambda v: generalized_loss(s, torch.tensor([0, 1, 3, 0, 1, 2]), X, **cls,
+                                                           validate_args=v)),
+        ("outside \\[0, 2\\]", lambda v: GeneralizedLoss(**cls, validate_args=v)(s, -c, X)),
+        ("NaN or infinity", lambda v: generalized_loss(nan, t, X, validate_args=v)),
+        ("NaN or infinity", lambda v: GeneralizedLoss(s_approx="rff", validate_args=v)(o, t, X / 0)),
+        ("NaN or infinity", lambda v: ism3_loss(s, c, torch.full((3, 2), float("inf")), validate_args=v)),
+        ("NaN or infinity", lambda v: margin_penalty(torch.full((3, 2), float("nan")), validate_args=v)),
+        ("NaN or infinity", lambda v: OneVsRestSVMLoss(validate_args=v)(s / 0, c)),
+        ("no two distinct rows", lambda v: generalized_loss(o, t, torch.ones(6, 2), validate_args=v)),
+        ("no two distinct rows", lambda v: generalized_loss(o, t, torch.ones(6, 2), s_approx="rff", validate_args=v)),
+        ("outside \\[0, 2\\]", lambda v: one_vs_rest_svm_loss(s, c + 1, validate_args=v)),
+        ("other than ignore_index=-1", lambda v: ISM3Loss(ignore_index=-1, validate_args=v)(s, c - 2, W),
+         IndexError),          # unvalidated: cross_entropy's own check on the CPU (a device assert on CUDA)
+        ("must be >= 0", lambda v: OneVsRestSVMLoss(weight=torch.tensor([1.0, -1.0, 1.0]), validate_args=v)(s, c)),
     ]
 
 
@@ -480,15 +518,99 @@ def test_bad_input_raises_value_error(case):
         call()
 
 
-@pytest.mark.parametrize("s_kernel", ["G", "Q", "M", "I"])
+@pytest.fixture
+def validating():
+    """Value checks on by default for the test (and the default restored after it)."""
+    previous = set_default_validate_args(True)
+    yield
+    set_default_validate_args(previous)
+
+
+@pytest.mark.parametrize("case", range(len(_value_cases())))
+def test_bad_values_raise_when_validated(case):
+    match, call, *torch_error = _value_cases()[case]
+    assert get_default_validate_args() is False             # off by default: no host sync
+    with pytest.raises(ValueError, match=match):
+        call(True)                                          # per call (or per module)
+    with pytest.raises(ValueError, match=match):
+        previous = set_default_validate_args(True)          # the module-level switch
+        try:
+            call(None)
+        finally:
+            set_default_validate_args(previous)
+    assert get_default_validate_args() is False
+    if torch_error:
+        with pytest.raises(torch_error[0]):
+            call(False)
+    else:
+        call(False)           # not validated: computed without a look at the values (no error raised)
+
+
+def test_validation_switch_and_valid_input(validating):
+    """Validation changes nothing for valid input; the switch takes bools only and returns the previous value."""
+    o, t, X = batch(21, "ovr", B=8)
+    ot, tt, Xt = tens(o, t, X)
+    kw = dict(task="classification", gamma_s="scale")
+    on = generalized_loss(ot, tt, Xt, **kw)
+    assert on.item() == generalized_loss(ot, tt, Xt, validate_args=False, **kw).item()
+    assert set_default_validate_args(False) is True
+    assert set_default_validate_args(True) is False
+    with pytest.raises(ValueError, match="True or False"):
+        set_default_validate_args(1)
+
+
+def test_scale_without_distinct_rows_unvalidated_is_finite():
+    """gamma_s='scale' on features whose pairs mostly coincide (median distance 0) raises when validating;
+    without validation the median is replaced by the smallest positive float: S = 1 between equal rows,
+    0 between distinct ones, a finite loss with finite gradients."""
+    X = torch.tensor([[0.0], [0.0], [0.0], [1.0]], dtype=D64)
+    o = torch.tensor([0.5, -1.0, 2.0, 0.3], dtype=D64, requires_grad=True)
+    t = torch.zeros(4, dtype=D64)
+    got = generalized_loss(o, t, X, reduction="sum")
+    got.backward()
+    e = o.detach().abs()
+    assert got.item() == pytest.approx(e[:3].sum().item() ** 2 + e[3].item() ** 2, rel=1e-14)
+    assert torch.isfinite(o.grad).all()
+
+
+@pytest.mark.parametrize("s_approx", ["exact", "rff"])
+@pytest.mark.parametrize("kind", ["regression", "binary", "ovr"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("p", [1, 2])
-def test_a_batch_of_one_sample_is_the_standard_loss(s_kernel, p):
-    """S of one sample is [[1]]: the loss is the standard one (MSELoss for p = 2, L1Loss for p = 1),
-    so a DataLoader's last batch of one needs no special handling."""
-    o, t, X = torch.randn(1, 3, dtype=torch.float64), torch.randn(1, 3, dtype=torch.float64), torch.randn(1, 4)
-    got = generalized_loss(o, t, X, p=p, s_kernel=s_kernel)
-    ref = torch.nn.MSELoss()(o, t) if p == 2 else torch.nn.L1Loss()(o, t)
-    assert torch.allclose(got, ref, rtol=1e-12, atol=1e-15)
+def test_a_batch_of_one_sample_is_the_standard_loss(s_approx, kind, reduction, p):
+    """S of one sample is [[1]] (also for random features, whose S_11 is only about 1): the loss is the
+    standard one (MSELoss / L1Loss, the squared hinge / hinge), so a DataLoader's last batch of one needs
+    no special handling."""
+    g = torch.Generator().manual_seed(17)
+    X = torch.randn(1, 4, generator=g, dtype=D64)
+    if kind == "regression":
+        o, t = torch.randn(1, 3, generator=g, dtype=D64), torch.randn(1, 3, generator=g, dtype=D64)
+        xi = (o - t).abs()
+    elif kind == "binary":
+        o, t = torch.tensor([0.3], dtype=D64), torch.tensor([1.0], dtype=D64)
+        xi = torch.relu(1 - t * o)[:, None]
+    else:
+        o, t = torch.tensor([[0.3, -2.0, 0.5]], dtype=D64), torch.tensor([2])
+        xi = torch.relu(1 - torch.tensor([[-1.0, -1.0, 1.0]], dtype=D64) * o)
+    for s_kernel in ("G", "Q", "M"):
+        got = GeneralizedLoss(p=p, task=task_of(kind), s_kernel=s_kernel, s_approx=s_approx,
+                              reduction=reduction)(o, t, X)
+        ref = generalized_loss(o, t, task=task_of(kind), p=p, s_kernel="I", reduction=reduction)
+        assert torch.equal(got, ref)
+    want = {"none": xi ** p, "sum": (xi ** p).sum(), "mean": (xi ** p).mean()}[reduction]
+    torch.testing.assert_close(ref, want, rtol=1e-15, atol=0)
+    if kind == "regression":
+        want = (torch.nn.MSELoss if p == 2 else torch.nn.L1Loss)(reduction=reduction)(o, t)
+        assert torch.equal(ref.reshape(want.shape), want)
+
+
+def test_heads_accept_a_batch_of_one():
+    o, t = torch.randn(1, 4, dtype=D64), torch.tensor([2])
+    W = torch.randn(4, 3, dtype=D64)
+    torch.testing.assert_close(ism3_loss(o, t, W, lam=0.0), torch.nn.functional.cross_entropy(o, t))
+    T = -torch.ones(1, 4, dtype=D64)
+    T[0, 2] = 1
+    assert one_vs_rest_svm_loss(o, t).item() == pytest.approx(torch.relu(1 - T * o).square().sum().item(), rel=1e-15)
 
 
 def test_global_batch_without_process_group_is_the_ordinary_loss():
@@ -496,3 +618,183 @@ def test_global_batch_without_process_group_is_the_ordinary_loss():
     ot, tt, Xt = tens(o, t, X)
     kw = dict(task="classification", gamma_s=0.5, class_mask=True)
     assert generalized_loss(ot, tt, Xt, global_batch=True, **kw).item() == generalized_loss(ot, tt, Xt, **kw).item()
+
+
+# --------------------------------------------------------------------------------------
+# torch's conventions: _Loss, per-class weight, ignore_index, the renamed last-layer weight
+# --------------------------------------------------------------------------------------
+def test_losses_are_torch_losses():
+    from torch.nn.modules.loss import _Loss, _WeightedLoss
+
+    for loss in (GeneralizedLoss(), OneVsRestSVMLoss(), ISM3Loss()):
+        assert isinstance(loss, _Loss) and loss.reduction == "mean"
+    assert isinstance(OneVsRestSVMLoss(), _WeightedLoss) and isinstance(ISM3Loss(), _WeightedLoss)
+    # the per-class weight is a buffer: it moves with the module and is in the state dict
+    w = torch.tensor([1.0, 2.0, 0.5])
+    m = ISM3Loss(weight=w).double()
+    assert m.weight.dtype == D64 and "weight" in m.state_dict()
+    # reduction can be changed after construction, as for torch's losses
+    o, t, X = batch(18, "ovr", B=6, K=3)
+    ot, tt, Xt = tens(o, t, X)
+    for loss, args in ((GeneralizedLoss(task="classification", gamma_s=0.5), (ot, tt, Xt)),
+                       (OneVsRestSVMLoss(), (ot, tt)), (ISM3Loss(lam=0.0), (ot, tt))):
+        loss.reduction = "none"
+        per = loss(*args)
+        loss.reduction = "sum"
+        assert per.dim() >= 1 and loss(*args).item() == pytest.approx(per.sum().item(), rel=1e-14)
+    gl = GeneralizedLoss(task="classification", gamma_s=0.5)
+    gl.gamma_s = 2.0            # options can be changed too: checked again at the next call
+    assert gl(ot, tt, Xt).item() == pytest.approx(generalized_loss(ot, tt, Xt, task="classification",
+                                                                   gamma_s=2.0).item(), rel=1e-15)
+    gl.gamma_s = -1.0
+    with pytest.raises(ValueError, match="gamma_s"):
+        gl(ot, tt, Xt)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ism3_with_lam_zero_is_cross_entropy_also_with_weight_and_ignore_index(reduction):
+    g = torch.Generator().manual_seed(3)
+    o, t = torch.randn(12, 4, generator=g), torch.randint(0, 4, (12,), generator=g)
+    w = torch.rand(4, generator=g) + 0.2
+    W = torch.randn(4, 5, generator=g)
+    for kw in (dict(), dict(weight=w), dict(ignore_index=1), dict(weight=w, ignore_index=-100)):
+        tt = t.clone()
+        tt[[2, 7]] = kw.get("ignore_index", -100) if kw else 0
+        want = torch.nn.CrossEntropyLoss(reduction=reduction, **kw)(o, tt)
+        assert torch.equal(ISM3Loss(lam=0.0, reduction=reduction, **kw)(o, tt, W), want)
+        assert torch.equal(ism3_loss(o, tt, W, lam=0.0, reduction=reduction, **kw), want)
+        assert torch.equal(ISM3Loss(lam=0.0, reduction=reduction, **kw)(o, tt), want)     # no W needed
+    # and with lam > 0 the penalty is added to that cross-entropy
+    t[3] = -100
+    ce = torch.nn.CrossEntropyLoss(weight=w.double())(o.double(), t)
+    got = ISM3Loss(lam=0.3, p=1.5, weight=w)(o.double(), t, W.double())
+    assert got.item() == pytest.approx(ce.item() + 0.3 * margin_penalty(W.double(), 1.5).item(), rel=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ovr_weight_and_ignore_index_formula(reduction):
+    """Per-class weight and ignore_index as CrossEntropyLoss: sample n's term times weight[y_n], ignored
+    samples contribute 0, 'mean' divides by the sum of the kept samples' weights."""
+    o, t, _ = batch(19, "ovr", B=10, K=4)
+    t[3] = t[8] = -1
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    W = np.random.default_rng(2).normal(size=(4, 5))
+    ot, tt, wt, Wt = tens(o, t, w, W)
+    T = -np.ones_like(o)
+    keep = t >= 0
+    T[np.arange(10)[keep], t[keep]] = 1
+    per = 1.5 * (np.maximum(0, 1 - T * o) ** 2).sum(1) * np.where(keep, w[np.maximum(t, 0)], 0)
+    want = {"none": per, "sum": per.sum(), "mean": per.sum() / w[t[keep]].sum()}[reduction]
+    got = OneVsRestSVMLoss(C=1.5, reduction=reduction, weight=wt, ignore_index=-1)(ot, tt)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-14)
+    if reduction != "none":
+        got = one_vs_rest_svm_loss(ot, tt, Wt, C=1.5, reduction=reduction, weight=wt, ignore_index=-1)
+        assert got.item() == pytest.approx(want + 0.5 * (W ** 2).sum(), rel=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_gradcheck_heads_with_weight_and_ignore_index(reduction):
+    o, t, _ = batch(20, "ovr", B=7, K=3)
+    t[4] = -100
+    ot, tt = tens(o, t, grad=True)
+    w = torch.tensor([0.5, 2.0, 1.3], dtype=D64)
+    W = torch.randn(3, 4, dtype=D64, generator=torch.Generator().manual_seed(2), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, m: one_vs_rest_svm_loss(a, tt, m, weight=w, C=0.7, reduction=reduction),
+                                    (ot, W))
+    assert torch.autograd.gradcheck(lambda a, m: ism3_loss(a, tt, m, weight=w, lam=0.3, p=1.5, reduction=reduction),
+                                    (ot, W))
+
+
+def test_old_weight_keyword_still_works_with_a_future_warning():
+    o, t, _ = batch(22, "ovr", B=6, K=3)
+    W = np.random.default_rng(4).normal(size=(3, 2))
+    ot, tt, Wt = tens(o, t, W)
+    for new, old in ((lambda: OneVsRestSVMLoss()(ot, tt, last_layer_weight=Wt),
+                      lambda: OneVsRestSVMLoss()(ot, tt, weight=Wt)),
+                     (lambda: ISM3Loss()(ot, tt, last_layer_weight=Wt), lambda: ISM3Loss()(ot, tt, weight=Wt)),
+                     (lambda: one_vs_rest_svm_loss(ot, tt, last_layer_weight=Wt),
+                      lambda: one_vs_rest_svm_loss(ot, tt, weight=Wt)),
+                     (lambda: ism3_loss(ot, tt, last_layer_weight=Wt), lambda: ism3_loss(ot, tt, weight=Wt))):
+        with pytest.warns(FutureWarning, match="last_layer_weight"):
+            value = old()
+        assert value.item() == new().item()
+    with pytest.raises(ValueError, match="once"):
+        ISM3Loss()(ot, tt, Wt, weight=Wt)
+
+
+# --------------------------------------------------------------------------------------
+# TorchScript, tracing, export; device and dtype
+# --------------------------------------------------------------------------------------
+def _export_cases():
+    g = torch.Generator().manual_seed(5)
+    X, y = torch.randn(10, 4, generator=g), torch.randint(0, 3, (10,), generator=g)
+    o, W = torch.randn(10, 3, generator=g), torch.randn(3, 4, generator=g)
+    w = torch.tensor([1.0, 0.5, 2.0])
+    return [
+        (GeneralizedLoss(task="classification", class_mask=True), (o, y, X)),
+        (GeneralizedLoss(p=1, s_kernel="M", s_approx="rff", n_components=16), (o, o.flip(0), X)),
+        (OneVsRestSVMLoss(weight=w), (o, y, W)),
+        (ISM3Loss(p=1.5, weight=w), (o, y, W)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_trace_and_export_match_eager(case):
+    import warnings
+
+    loss, args = _export_cases()[case]
+    want = loss(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)      # torch 2.13 deprecates TorchScript's trace too
+        traced = torch.jit.trace(loss, args)
+    exported = torch.export.export(loss, args).module()
+    # another batch of the same shapes (the graphs are shape-specialized, not value-specialized)
+    new = tuple(a.flip(0) if a.dim() and a.shape[0] == 10 else a for a in args)
+    for got in (traced(*args), exported(*args)):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+    for got in (traced(*new), exported(*new)):
+        torch.testing.assert_close(got, loss(*new), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_torchscript_compiles_the_heads(reduction):
+    """torch.jit.script (deprecated by torch, still supported) compiles OneVsRestSVMLoss and ISM3Loss;
+    their scripted values and gradients equal eager ones, shape errors are raised in script too."""
+    import warnings
+
+    o, t, X = batch(23, "ovr", B=9, K=3)
+    t[5] = -100
+    W = np.random.default_rng(5).normal(size=(3, 4))
+    ot, tt, Wt = tens(o, t, W, grad=True)
+    for loss in (OneVsRestSVMLoss(C=0.5, reduction=reduction, weight=torch.tensor([1.0, 2.0, 0.5], dtype=D64)),
+                 ISM3Loss(lam=0.2, p=1.5, reduction=reduction), ISM3Loss(lam=0.0, reduction=reduction)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scripted = torch.jit.script(loss)
+        a, b = loss(ot, tt, Wt), scripted(ot, tt, Wt)
+        torch.testing.assert_close(b, a, rtol=1e-14, atol=0)
+        ga = torch.autograd.grad(a.sum(), ot)[0]
+        gb = torch.autograd.grad(b.sum(), ot)[0]
+        torch.testing.assert_close(gb, ga, rtol=1e-14, atol=0)
+        with pytest.raises(Exception, match=r"shape \(B, K\)"):
+            scripted(ot[:, 0], tt, Wt)
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_tensors_are_created_on_the_inputs_device(case):
+    """Forward and backward on the meta device: a tensor created on another device (the CPU default)
+    would fail the first operation that mixes them, as it would on a GPU."""
+    loss, args = _export_cases()[case]
+    loss = loss.to("meta")
+    margs = [a.to("meta").requires_grad_(a.is_floating_point()) for a in args]
+    out = loss(*margs)
+    out.backward()
+    assert out.device.type == "meta" and margs[0].grad.device.type == "meta"
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_float64_stays_float64(case):
+    loss, args = _export_cases()[case]
+    args = [a.double() if a.is_floating_point() else a for a in args]
+    assert loss.double()(*args).dtype == D64

@@ -1,17 +1,58 @@
-"""torch.nn.Module forms of the glopt losses (each a thin holder of options over :mod:`.functional`)."""
-from __future__ import annotations
+"""torch.nn.Module forms of the glopt losses (each a thin holder of options over :mod:`.functional`).
 
+They subclass ``torch.nn.modules.loss._Loss`` (``_WeightedLoss`` where a per-class ``weight`` is
+taken, registered as a buffer), as torch's losses do. This module has no
+``from __future__ import annotations``: ``torch.jit.script`` reads the annotations of
+:class:`OneVsRestSVMLoss` and :class:`ISM3Loss`.
+"""
 import math
 import numbers
+import warnings
+from typing import Optional
 
 import numpy as np
 import torch
-from torch import nn
+from torch.nn.modules.loss import _Loss, _WeightedLoss
 
+from . import _core
 from . import functional as Fn
 
+_LEGACY = ("passing the last layer's weight as weight= is deprecated; pass it as last_layer_weight= (the "
+           "per-class weight is the constructor's weight=, as in torch.nn.CrossEntropyLoss)")
 
-class GeneralizedLoss(nn.Module):
+
+def _legacy_last_layer_weight(weight: Optional[torch.Tensor],
+                              last_layer_weight: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+    """The last layer's weight of a forward call that may still pass it as ``weight=`` (deprecated)."""
+    if weight is None:
+        return last_layer_weight
+    if last_layer_weight is not None:
+        raise ValueError("pass the last layer's weight once, as last_layer_weight")
+    if torch.jit.is_scripting():       # (TorchScript: a literal message, no category)
+        warnings.warn("passing the last layer's weight as weight= is deprecated; pass it as "
+                      "last_layer_weight= (the per-class weight is the constructor's weight=)")
+    else:
+        warnings.warn(_LEGACY, FutureWarning, stacklevel=3)
+    return weight
+
+
+def _check_validate_args(validate_args):
+    if validate_args is not None and not isinstance(validate_args, (bool, np.bool_)):
+        raise ValueError(f"validate_args must be None, True or False, got {validate_args!r}")
+    return None if validate_args is None else bool(validate_args)
+
+
+def _check_class_weight(weight):
+    if weight is None:
+        return None
+    Fn._check_tensor(weight, "weight")
+    if not weight.is_floating_point() or weight.dim() != 1:
+        raise ValueError(f"weight (the per-class weight) must be a floating-point tensor of shape (K,), got "
+                         f"{weight.dtype} {tuple(weight.shape)}")
+    return weight
+
+
+class GeneralizedLoss(_Loss):
     r"""Generalized loss of order p, ``e^T S(x) e`` over the batch (docs/mathematics.md §8).
 
     ``e_i`` is the per-sample error raised to p/2: regression ``e = |t - o|`` (minus ``epsilon``,
@@ -20,6 +61,11 @@ class GeneralizedLoss(nn.Module):
     pattern-correlation matrix of ``features`` (G, Q, M of :mod:`glopt.kernels`, or I), optionally
     class-masked (S_ij = 0 across classes). Several outputs (regression (B, T), one-vs-rest
     (B, K)) share S: the loss is ``sum_t e_t^T S e_t``.
+
+    Shapes: ``input`` (B, \*) for regression, (B,) or (B, 1) binary, (B, K) one-vs-rest;
+    ``target`` the shape of ``input``, or (B,) class indices for one-vs-rest; ``features``
+    (B, \*), flattened to (B, D); the output a scalar, or (B, T) for ``reduction="none"``.
+    B = 1 gives S = [[1]] (the standard loss); B = 0 raises ValueError.
 
     Parameters
     ----------
@@ -69,6 +115,11 @@ class GeneralizedLoss(nn.Module):
     reduction : {"mean", "sum", "none"}, default "mean"
         "mean": sum / numel of e, as torch's MSELoss; "sum"; "none": per element (see
         :meth:`forward`).
+    validate_args : bool or None, default None
+        Check the tensors' values on every call (finite entries, binary targets in {-1, +1},
+        class indices in range, a nonzero median distance for "scale"): each check is a host
+        synchronization. None: the default of :func:`glopt.nn.set_default_validate_args`
+        (off unless set).
 
     Raises
     ------
@@ -82,14 +133,18 @@ class GeneralizedLoss(nn.Module):
     Notes
     -----
     The loss is evaluated in float32 (float64 for float64 input) with autocast disabled, so S
-    accumulates in float32 under autocast-bf16; its result is float32.
+    accumulates in float32 under autocast-bf16; its result is float32. Every tensor it creates
+    is created on the input's device; without ``validate_args`` forward and backward make no
+    host synchronization (the random frequencies are drawn at the first call with a given
+    feature dimension and copied to the device asynchronously, through pinned memory, once per
+    dtype and device).
 
     Gradients flow into ``features`` when they require grad (S then depends on the parameters
     too); pass detached features to keep S a weighting of the errors. Under torch.compile the
-    loss traces into one graph (fullgraph) without the value checks (finite entries, label
-    values, index range), which need a host sync and run in eager mode only; with
-    ``s_approx="rff"`` the frequencies are drawn (numpy) at the first call, so make that call
-    eagerly or accept a graph break there.
+    loss traces into one graph (fullgraph) without the value checks; with ``s_approx="rff"``
+    the frequencies are drawn (numpy) at the first call, so make that call eagerly or accept a
+    graph break there. ``torch.jit.trace`` and ``torch.export`` work; ``torch.jit.script`` does
+    not (docs/nn.md says why).
 
     Examples
     --------
@@ -104,26 +159,39 @@ class GeneralizedLoss(nn.Module):
     def __init__(self, p: int = 2, *, task: str = "regression", s_kernel: str = "G", gamma_s="scale",
                  nu: float = 1.5, alpha: float = 1.0, class_mask: bool = False, epsilon: float = 0.0,
                  eps: float = 1e-4, s_approx: str = "exact", n_components: int = 256, random_state=0,
-                 global_batch: bool = False, reduction: str = "mean"):
-        super().__init__()
-        self.options = dict(task=task, p=p, s_kernel=s_kernel, gamma_s=gamma_s, nu=nu, alpha=alpha,
-                            class_mask=class_mask, epsilon=epsilon, eps=eps, s_approx=s_approx,
-                            n_components=n_components, random_state=random_state,
-                            global_batch=global_batch, reduction=reduction)
-        # Validate the options now (on a dummy batch of two), so a bad option fails at construction.
-        x = torch.zeros(2, 2 if task == "classification" else 1, dtype=torch.float64)
-        t = torch.zeros(2, dtype=torch.long) if task == "classification" else torch.zeros_like(x)
-        Fn.generalized_loss(x, t, torch.eye(2, dtype=torch.float64), **dict(self.options, global_batch=False))
-        Fn._check_rff_seed(s_approx, global_batch, random_state)
+                 global_batch: bool = False, reduction: str = "mean", validate_args: Optional[bool] = None):
+        Fn.choice(reduction, "reduction", Fn.REDUCTIONS)
+        super().__init__(reduction=reduction)
+        self.task, self.p, self.s_kernel, self.gamma_s = task, p, s_kernel, gamma_s
+        self.nu, self.alpha, self.class_mask, self.epsilon, self.eps = nu, alpha, class_mask, epsilon, eps
+        self.s_approx, self.n_components, self.random_state = s_approx, n_components, random_state
+        self.global_batch = global_batch
+        self.validate_args = _check_validate_args(validate_args)
+        self._key = None
+        self._checked_options()           # a bad option fails at construction
         # An int seed gives the same draw wherever it is made; otherwise one generator feeds the draws.
         self._rng = None if isinstance(random_state, numbers.Integral) else np.random.default_rng(random_state)
         self._draws = {}          # feature dimension -> (W1, phase) as numpy arrays
         self._frequencies = {}    # (dimension, dtype, device) -> the same as tensors
 
+    _OPTIONS = ("task", "p", "s_kernel", "gamma_s", "nu", "alpha", "class_mask", "epsilon", "eps", "s_approx",
+                "n_components", "random_state", "global_batch", "reduction")
+
     @property
-    def reduction(self) -> str:
-        """The reduction: ``"mean"``, ``"sum"`` or ``"none"``."""
-        return self.options["reduction"]
+    def options(self) -> dict:
+        """The options of the loss, by name (those of the constructor but ``validate_args``)."""
+        return {name: getattr(self, name) for name in self._OPTIONS}
+
+    def _checked_options(self):
+        """The checked (p, gamma, epsilon, eps, R), checked again only when an option changed."""
+        key = tuple(getattr(self, name) for name in self._OPTIONS)
+        if self._key is None or key != self._key:
+            self._checked = Fn._loss_options(self.task, self.p, self.s_kernel, self.gamma_s, self.nu, self.alpha,
+                                             self.class_mask, self.epsilon, self.eps, self.s_approx,
+                                             self.n_components, self.random_state, self.global_batch,
+                                             self.reduction)
+            self._key = key
+        return self._checked
 
     def extra_repr(self) -> str:
         """Show the options in the module's repr.
@@ -137,30 +205,30 @@ class GeneralizedLoss(nn.Module):
 
     def _rff(self, features, dtype):
         """Frequencies for this feature dimension: drawn once, converted once per dtype and device."""
-        D = math.prod(features.shape[1:])
+        D = int(math.prod(features.shape[1:]))
         key = (D, dtype, features.device)
         if key not in self._frequencies:
-            o = self.options
             if D not in self._draws:
-                seed = o["random_state"] if self._rng is None else self._rng
-                self._draws[D] = Fn.rff_frequencies(o["s_kernel"], D, o["n_components"], seed, o["nu"], o["alpha"])
-            self._frequencies[key] = tuple(torch.as_tensor(a, dtype=dtype, device=features.device)
-                                           for a in self._draws[D])
+                seed = self.random_state if self._rng is None else self._rng
+                self._draws[D] = Fn.rff_frequencies(self.s_kernel, D, self.n_components, seed, self.nu, self.alpha)
+            self._frequencies[key] = tuple(Fn._to_device(a, dtype, features.device) for a in self._draws[D])
         return self._frequencies[key]
 
-    def forward(self, input: torch.Tensor, target: torch.Tensor, features: torch.Tensor | None = None):
+    def forward(self, input: torch.Tensor, target: torch.Tensor,
+                features: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Evaluate the loss on a batch.
 
         Parameters
         ----------
         input : Tensor
-            Predictions: regression (B, ...); binary classification (B,) or (B, 1); one-vs-rest
+            Predictions: regression (B, \\*); binary classification (B,) or (B, 1); one-vs-rest
             (B, K). B >= 1: a batch of one sample has S = [[1]] (the standard loss).
         target : Tensor
             Of the shape of ``input`` (regression; binary classification, values in {-1, +1}), or
             (B,) class indices in [0, K) of an integer dtype (one-vs-rest).
-        features : Tensor of shape (B, ...), optional
-            The inputs S is computed on, flattened per sample; required unless ``s_kernel="I"``.
+        features : Tensor of shape (B, \\*), optional
+            The inputs S is computed on, flattened per sample to (B, D); required unless
+            ``s_kernel="I"``.
 
         Returns
         -------
@@ -173,46 +241,66 @@ class GeneralizedLoss(nn.Module):
         Raises
         ------
         ValueError
-            When the batch is empty, or a shape, dtype or value does not fit the task.
+            When the batch is empty, a shape, dtype or device does not fit the task, or (when
+            validating) a value does not.
         """
+        p, gamma, epsilon, eps, R = self._checked_options()
         rff = None
-        if self.options["s_approx"] == "rff" and isinstance(features, torch.Tensor) and features.dim() > 0:
+        if self.s_approx == "rff" and isinstance(features, torch.Tensor) and features.dim() > 0:
             rff = self._rff(features, Fn._compute_dtype(input) if isinstance(input, torch.Tensor) else torch.float32)
-        return Fn.generalized_loss(input, target, features, **self.options, _rff=rff)
+        return Fn._generalized(input, target, features, self.task, p, self.s_kernel, gamma, self.nu, self.alpha,
+                               self.class_mask, epsilon, eps, self.s_approx, R, self.random_state,
+                               self.global_batch, self.reduction, Fn._validating(self.validate_args), rff)
 
 
-class OneVsRestSVMLoss(nn.Module):
-    r"""One-vs-rest SVM head, ``C sum_n sum_k max(0, 1 - t_kn y_kn)^2 + 0.5 sum_k ||W_k||^2``.
+class OneVsRestSVMLoss(_WeightedLoss):
+    r"""One-vs-rest SVM head, ``C sum_n w_(y_n) sum_k max(0, 1 - t_kn s_kn)^2 + 0.5 ||W||^2``.
 
     The squared hinge of the soft-margin SVM (docs/mathematics.md §8), one binary problem per class:
-    t_kn = +1 if sample n is of class k, -1 otherwise. The penalty is added when a ``weight`` is
-    passed to :meth:`forward` (the last layer's weight; use the optimizer's weight decay instead if
-    preferred).
+    t_kn = +1 if sample n is of class k, -1 otherwise. The penalty is added when the last layer's
+    weight W is passed to :meth:`forward` as ``last_layer_weight`` (or use the optimizer's weight
+    decay instead). Per-class ``weight`` and ``ignore_index`` work as in
+    :class:`torch.nn.CrossEntropyLoss`. Shapes: ``input`` (B, K), ``target`` (B,), output a
+    scalar or (B,) for ``reduction="none"``. ``torch.jit.script`` compiles it.
 
     Parameters
     ----------
     C : float > 0, default 1.0
         Weight of the data term.
     reduction : {"mean", "sum", "none"}, default "mean"
-        "sum": the formula above; "mean": the data term divided by B, the penalty added once;
-        "none": the (B,) per-sample data terms ``C sum_k h_kn^2``, without the penalty (it belongs
-        to no sample; add ``0.5 * weight.square().sum()`` yourself).
+        "sum": the formula above; "mean": the data term divided by the sum of the samples'
+        weights (B without ``weight`` and ignored targets), the penalty added once; "none": the
+        (B,) per-sample data terms ``C w_(y_n) sum_k h_kn^2`` (0 where ignored), without the
+        penalty (it belongs to no sample; add ``0.5 * W.square().sum()`` yourself).
+    weight : Tensor of shape (K,), optional
+        Per-class weights: sample n's term is multiplied by ``weight[y_n]`` (a buffer).
+    ignore_index : int, default -100
+        A target value that contributes nothing (nor to the "mean" denominator).
+    validate_args : bool or None, default None
+        Check the values on every call (finite input and weights, class indices in range); each
+        check is a host synchronization. None: :func:`glopt.nn.get_default_validate_args`.
 
     Raises
     ------
     ValueError
-        When ``C`` is not positive or ``reduction`` is unknown.
+        When ``C`` is not positive, ``reduction`` is unknown or ``weight`` not a (K,) vector.
 
     See Also
     --------
     glopt.nn.one_vs_rest_svm_loss : The functional form.
     """
 
-    def __init__(self, C: float = 1.0, reduction: str = "mean"):
-        super().__init__()
+    __constants__ = ["C", "ignore_index", "reduction"]
+    C: float
+    ignore_index: int
+
+    def __init__(self, C: float = 1.0, reduction: str = "mean", *, weight: Optional[torch.Tensor] = None,
+                 ignore_index: int = -100, validate_args: Optional[bool] = None):
         Fn.positive_scalar(C, "C")
         Fn.choice(reduction, "reduction", Fn.REDUCTIONS)
-        self.C, self.reduction = float(C), reduction
+        super().__init__(_check_class_weight(weight), reduction=reduction)
+        self.C, self.ignore_index = float(C), Fn._check_ignore_index(ignore_index)
+        self.validate_args = _check_validate_args(validate_args)
 
     def extra_repr(self) -> str:
         """Show the options in the module's repr.
@@ -220,37 +308,61 @@ class OneVsRestSVMLoss(nn.Module):
         Returns
         -------
         str
-            ``C`` and ``reduction`` as ``name=value`` pairs.
+            ``C``, ``ignore_index`` and ``reduction`` as ``name=value`` pairs.
         """
-        return f"C={self.C:g}, reduction={self.reduction!r}"
+        return f"C={self.C:g}, ignore_index={self.ignore_index}, reduction={self.reduction!r}"
 
-    def forward(self, input, target, weight=None):
+    def forward(self, input: torch.Tensor, target: torch.Tensor, last_layer_weight: Optional[torch.Tensor] = None,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Evaluate the loss on a batch.
 
         Parameters
         ----------
         input : Tensor of shape (B, K)
-            Class scores y, K >= 2.
+            Class scores s, K >= 2, B >= 1.
         target : Tensor of shape (B,)
-            Class indices in [0, K).
+            Class indices in [0, K), or ``ignore_index``.
+        last_layer_weight : Tensor, optional
+            The last layer's weight W, any shape (e.g. (K, D)): adds ``0.5 ||W||^2``.
         weight : Tensor, optional
-            The last layer's weight, any shape: adds ``0.5 ||weight||^2``.
+            Deprecated name of ``last_layer_weight`` (a FutureWarning); the per-class weight is
+            the constructor's.
 
         Returns
         -------
         Tensor
             A scalar, or the (B,) per-sample data terms with ``reduction="none"``.
+
+        Raises
+        ------
+        ValueError
+            When a shape, dtype or device does not fit, or (when validating) a value does not.
         """
-        return Fn.one_vs_rest_svm_loss(input, target, weight, C=self.C, reduction=self.reduction)
+        last_layer_weight = _legacy_last_layer_weight(weight, last_layer_weight)
+        if torch.jit.is_scripting():
+            return _core.ovr_svm(input, target, last_layer_weight, self.weight, self.C, self.ignore_index,
+                                 self.reduction)
+        return self._eager(input, target, last_layer_weight)
+
+    @torch.jit.unused
+    def _eager(self, input: torch.Tensor, target: torch.Tensor,
+               last_layer_weight: Optional[torch.Tensor]) -> torch.Tensor:
+        return Fn.one_vs_rest_svm_loss(input, target, last_layer_weight, weight=self.weight, C=self.C,
+                                       ignore_index=self.ignore_index, reduction=self.reduction,
+                                       validate_args=self.validate_args)
 
 
-class ISM3Loss(nn.Module):
+class ISM3Loss(_WeightedLoss):
     r"""ISM3 loss, softmax cross-entropy plus ``lam sum_{k<l} ||w_k - w_l||^p`` over class weights.
 
     The margin regularizer of M3SVM (Nie et al., AAAI 2024) on a network's last layer: it pulls
     the class weight vectors' pairwise distances down, which maximizes the minimum margin between
-    classes. ``weight`` (K, D) is passed to :meth:`forward` (e.g. ``model.fc.weight``). For p < 2
-    the gradient where two rows coincide is set to 0 (see :func:`glopt.nn.margin_penalty`).
+    classes. The last layer's class weights (K, D) are passed to :meth:`forward` as
+    ``last_layer_weight`` (e.g. ``model.fc.weight``). For p < 2 the gradient where two rows
+    coincide is set to 0 (see :func:`glopt.nn.margin_penalty`). Per-class ``weight`` and
+    ``ignore_index`` are those of :class:`torch.nn.CrossEntropyLoss`, which ``lam = 0`` gives
+    exactly. Shapes: ``input`` (B, K), ``target`` (B,), output a scalar or (B,) for
+    ``reduction="none"``. ``torch.jit.script`` compiles it.
 
     Parameters
     ----------
@@ -259,25 +371,42 @@ class ISM3Loss(nn.Module):
     p : float > 0, default 2.0
         Exponent of the pairwise distances (convex for p >= 1).
     reduction : {"mean", "sum", "none"}, default "mean"
-        Reduction of the cross-entropy: "mean", "sum" (the penalty added once), "none" (the (B,)
-        per-sample cross-entropies, without the penalty: add ``lam * margin_penalty(weight, p)``).
+        Reduction of the cross-entropy: "mean" (CrossEntropyLoss's, weighted), "sum" (the
+        penalty added once), "none" (the (B,) per-sample cross-entropies, without the penalty:
+        add ``lam * margin_penalty(W, p)``).
+    weight : Tensor of shape (K,), optional
+        Per-class weights of the cross-entropy (a buffer).
+    ignore_index : int, default -100
+        A target value that contributes nothing (nor to the "mean" denominator).
+    validate_args : bool or None, default None
+        Check the values on every call (finite input and weights, class indices in range); each
+        check is a host synchronization. None: :func:`glopt.nn.get_default_validate_args`.
 
     Raises
     ------
     ValueError
-        When ``lam`` is negative, ``p`` not positive or ``reduction`` unknown.
+        When ``lam`` is negative, ``p`` not positive, ``reduction`` unknown or ``weight`` not a
+        (K,) vector.
 
     See Also
     --------
     glopt.nn.ism3_loss : The functional form.
     """
 
-    def __init__(self, lam: float = 1e-3, p: float = 2.0, reduction: str = "mean"):
-        super().__init__()
+    __constants__ = ["lam", "p", "ignore_index", "reduction"]
+    lam: float
+    p: float
+    ignore_index: int
+
+    def __init__(self, lam: float = 1e-3, p: float = 2.0, reduction: str = "mean", *,
+                 weight: Optional[torch.Tensor] = None, ignore_index: int = -100,
+                 validate_args: Optional[bool] = None):
         Fn.positive_scalar(lam, "lam", allow_zero=True)
         Fn.positive_scalar(p, "p")
         Fn.choice(reduction, "reduction", Fn.REDUCTIONS)
-        self.lam, self.p, self.reduction = float(lam), float(p), reduction
+        super().__init__(_check_class_weight(weight), reduction=reduction)
+        self.lam, self.p, self.ignore_index = float(lam), float(p), Fn._check_ignore_index(ignore_index)
+        self.validate_args = _check_validate_args(validate_args)
 
     def extra_repr(self) -> str:
         """Show the options in the module's repr.
@@ -285,25 +414,47 @@ class ISM3Loss(nn.Module):
         Returns
         -------
         str
-            ``lam``, ``p`` and ``reduction`` as ``name=value`` pairs.
+            ``lam``, ``p``, ``ignore_index`` and ``reduction`` as ``name=value`` pairs.
         """
-        return f"lam={self.lam:g}, p={self.p:g}, reduction={self.reduction!r}"
+        return f"lam={self.lam:g}, p={self.p:g}, ignore_index={self.ignore_index}, reduction={self.reduction!r}"
 
-    def forward(self, input, target, weight):
+    def forward(self, input: torch.Tensor, target: torch.Tensor, last_layer_weight: Optional[torch.Tensor] = None,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Evaluate the loss on a batch.
 
         Parameters
         ----------
         input : Tensor of shape (B, K)
-            Logits.
+            Logits, K >= 2, B >= 1.
         target : Tensor of shape (B,)
-            Class indices in [0, K).
-        weight : Tensor of shape (K, D)
-            The class weights of the last layer.
+            Class indices in [0, K), or ``ignore_index``.
+        last_layer_weight : Tensor of shape (K, D), optional
+            The class weights of the last layer; required when ``lam > 0`` (unless
+            ``reduction="none"``).
+        weight : Tensor of shape (K, D), optional
+            Deprecated name of ``last_layer_weight`` (a FutureWarning); the per-class weight is
+            the constructor's.
 
         Returns
         -------
         Tensor
             A scalar, or the (B,) per-sample cross-entropies with ``reduction="none"``.
+
+        Raises
+        ------
+        ValueError
+            When a shape, dtype or device does not fit, ``last_layer_weight`` is missing, or
+            (when validating) a value does not fit.
         """
-        return Fn.ism3_loss(input, target, weight, lam=self.lam, p=self.p, reduction=self.reduction)
+        last_layer_weight = _legacy_last_layer_weight(weight, last_layer_weight)
+        if torch.jit.is_scripting():
+            return _core.ism3(input, target, last_layer_weight, self.weight, self.lam, self.p, self.ignore_index,
+                              self.reduction)
+        return self._eager(input, target, last_layer_weight)
+
+    @torch.jit.unused
+    def _eager(self, input: torch.Tensor, target: torch.Tensor,
+               last_layer_weight: Optional[torch.Tensor]) -> torch.Tensor:
+        return Fn.ism3_loss(input, target, last_layer_weight, weight=self.weight, lam=self.lam, p=self.p,
+                            ignore_index=self.ignore_index, reduction=self.reduction,
+                            validate_args=self.validate_args)
