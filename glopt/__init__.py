@@ -2,15 +2,16 @@
 
 ``import glopt`` stays light: the estimators and solvers load on first use, either through the
 package (``glopt.GLSVC``, ``glopt.GLSVR``, ``glopt.M3SVM``, ``glopt.SVMProblem``,
-``glopt.SVMResult``, ``glopt.solve_reference``, ``glopt.solve_mm``, ``glopt.solve_quadratic``) or
-from their modules directly.
+``glopt.SVMResult``, ``glopt.solve_reference``, ``glopt.solve_mm``, ``glopt.solve_quadratic``,
+``glopt.certify_model``) or from their modules directly.
 """
 __version__ = "0.1.0"
 
 # (`certify` is not among them: the submodule glopt.certify shadows any package attribute of that
 # name once imported; use ``from glopt.certify import certify``)
 _LAZY = {"GLSVC": "estimators", "GLSVR": "estimators", "M3SVM": "multiclass", "SVMProblem": "problem",
-         "SVMResult": "result", "solve_reference": "cvx", "solve_mm": "mm", "solve_quadratic": "quadratic"}
+         "SVMResult": "result", "solve_reference": "cvx", "solve_mm": "mm", "solve_quadratic": "quadratic",
+         "certify_model": "audit"}
 
 
 def __getattr__(name):

@@ -11,7 +11,7 @@ from glopt.experiments import SECTIONS
 SECTION_TITLES = ("1. Solver certification", "2. Paper reproduction", "3. Regression", "4. Multi-class",
                   "5. gamma_s sweep")
 TABLES = ("certification", "certification_mm", "binary", "binary_folds", "regression", "regression_nn",
-          "multiclass", "sweep")
+          "multiclass", "sweep", "neural", "peers")
 PLOTS = ("certification", "binary_f1", "regression_mse", "multiclass_accuracy", "sweep_gamma_s")
 
 
@@ -129,7 +129,7 @@ def test_unknown_section_is_a_usage_error(capsys):
     assert main(["validate", "--only", "certification,bogus"]) == 2
     err = capsys.readouterr().err
     assert "unknown section(s) bogus" in err and len(err.strip().splitlines()) == 1
-    assert set(SECTIONS) == {"certification", "binary", "regression", "multiclass", "sweep"}
+    assert set(SECTIONS) == {"certification", "binary", "regression", "multiclass", "sweep", "peers", "neural"}
 
 
 def _small_grid_run():

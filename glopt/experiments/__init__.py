@@ -4,7 +4,8 @@ experiments, written as a report (``report.md``, one CSV per table, PNG plots).
 Sections (``--only`` takes their names): ``certification``, ``binary`` (generalized loss vs the
 standard SVM on the paper's seven sets), ``regression`` (GLSVR vs SVR; an MLP with MSELoss vs the
 generalized loss), ``multiclass`` (M3SVM vs linear SVMs and logistic regression), ``sweep``
-(decision boundaries over gamma_s).
+(decision boundaries over gamma_s), ``neural`` (a CNN with the torch losses: generalized
+loss, SVM head, ISM3), ``peers`` (other SVM libraries' answers certified by glopt.audit).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import platform
 import time
 
-SECTIONS = ("certification", "binary", "regression", "multiclass", "sweep")
+SECTIONS = ("certification", "binary", "regression", "multiclass", "sweep", "neural", "peers")
 
 
 def run_sections(report, sections, *, seed: int, quick: bool, n_jobs: int) -> dict:
@@ -39,7 +40,7 @@ def run_sections(report, sections, *, seed: int, quick: bool, n_jobs: int) -> di
     dict of str to float
         Wall-clock seconds of each section run.
     """
-    from . import binary, certification, multiclass, regression, sweep
+    from . import binary, certification, multiclass, neural, peers, regression, sweep
 
     calls = {
         "certification": lambda: certification.run(report, seed, quick),
@@ -47,6 +48,8 @@ def run_sections(report, sections, *, seed: int, quick: bool, n_jobs: int) -> di
         "regression": lambda: regression.run(report, seed, quick, n_jobs),
         "multiclass": lambda: multiclass.run(report, seed, quick, n_jobs),
         "sweep": lambda: sweep.run(report, seed, quick),
+        "neural": lambda: neural.run(report, seed, quick),
+        "peers": lambda: peers.run(report, seed, quick),
     }
     times = {}
     for name in sections:
