@@ -11,8 +11,8 @@ objectives, relative duality gap, KKT violation, infeasibility. Supported:
   and ``NuSVR``, and glopt's drop-ins of :mod:`glopt.svm`;
 - model files of LIBSVM (``svm-train``, ``svm_save_model``) and ThunderSVM
   (:func:`read_libsvm_model`), with their training data (:func:`read_data`);
-- scikit-learn's ``LinearSVC`` and ``LinearSVR``, glopt's ``GLSVC``, ``GLSVR`` and ``M3SVM``,
-  where their certifiers are installed;
+- scikit-learn's ``LinearSVC`` and ``LinearSVR`` (liblinear's primal problems), glopt's
+  ``GLSVC``, ``GLSVR`` and ``M3SVM``;
 - a :class:`sklearn.pipeline.Pipeline` whose last step is one of these (X goes through the
   other steps' ``transform`` first).
 
@@ -140,9 +140,13 @@ def certify_model(model, X, y=None, sample_weight=None, *, reference=False, tol=
     else:
         kind = _other_kind(model)
         if kind == "liblinear":
-            reports = _delegate("_liblinear", "certify_liblinear", name)(model, X, y, sample_weight, reference)
+            from ._liblinear import certify_liblinear
+
+            reports = certify_liblinear(model, X, y, sample_weight, reference)
         elif kind == "generalized":
-            reports = _delegate("_generalized", "certify_generalized", name)(model, X, y, sample_weight, reference)
+            from ._generalized import certify_generalized
+
+            reports = certify_generalized(model, X, y, sample_weight, reference)
         else:
             raise TypeError(f"{name} is not a model glopt can certify: supported are scikit-learn's SVC, NuSVC, "
                             "SVR, NuSVR, OneClassSVM, LinearSVC and LinearSVR, scikit-learn-intelex's SVC, NuSVC, "
@@ -180,15 +184,3 @@ def _unwrap(model, X):
         return name, inner, X
     return _public_name(type(model)), model, X
 
-
-def _delegate(module: str, function: str, name: str):
-    """The certifier ``function`` of the submodule ``module``, or TypeError when it is not installed."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(f"{__name__}.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{module}":
-            raise
-        raise TypeError(f"{name}: its certifier (glopt.audit.{module}) is not available in this installation") from None
-    return getattr(mod, function)

@@ -80,7 +80,7 @@ def peers():
         ("scikit-learn SVC (LIBSVM), tol 1e-3", None, "sklearn", lambda X, y, g, w: _sklearn(1e-3)(X, y, g)),
         ("scikit-learn SVC (LIBSVM), tol 1e-6", 1e-6, "sklearn", lambda X, y, g, w: _sklearn(1e-6)(X, y, g)),
         ("scikit-learn-intelex SVC", None, "sklearnex", lambda X, y, g, w: _sklearnex(X, y, g)),
-        ("LIBSVM (libsvm.svmutil), -e 1e-3", None, "libsvm.svmutil", _libsvm),
+        ("LIBSVM's own binding (libsvm.svmutil, -e 1e-3)", None, "libsvm.svmutil", _libsvm),
         ("ThunderSVM SVC", None, "thundersvm", _thundersvm),
     ]
 
@@ -190,4 +190,4 @@ def run(report, seed: int, quick: bool) -> None:
     measured = [r for r in rows if r["verdict"] in ("ok", FAIL)]
     n_bad = sum(r["verdict"] in (FAIL, ERROR) for r in rows)
     report.summary(f"peers: {len(measured)} answers certified from {len({r['peer'] for r in measured})} "
-                   f"libraries, {n_bad} failures; not installed: {', '.join(missing) or 'none'}")
+                   f"libraries, {n_bad} failures; not installed: {'; '.join(missing) or 'none'}")

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._checks import as_float_array, boolean, tolerance
 from .._checks import resolve_n_jobs as _resolve_n_jobs
+from ..certify import certify
 from ..kernels import Kernel
 from ..dual import DualForm, dual_form
 from ..problem import SVMProblem
@@ -454,8 +455,6 @@ def certificate(result: SVMResult, problem: SVMProblem):
     ValueError
         When ``result`` carries no gradient of ``problem``'s dual variables.
     """
-    from ..certify import certify
-
     grad = result.extra.get("grad") if isinstance(result, SVMResult) else None
     if grad is None:
         raise ValueError("result carries no SMO gradient (extra['grad']): certify it with glopt.certify.certify")
