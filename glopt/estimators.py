@@ -158,10 +158,6 @@ class _BaseGL(BaseEstimator):
                                             random_state=self.random_state, **kw)
         return Correlation(X, self.s_kernel, self.gamma_s_, n_jobs=self.n_jobs, **kw)
 
-    def _training_rows(self, X, rows):
-        """The training data of the samples ``rows``: their inputs, or their principal Gram block."""
-        return X[np.ix_(rows, rows)] if self.kernel == "precomputed" else X[rows]
-
     def _solve(self, X, y, weights, y_mask):
         """Solve one binary (svc, y in +-1) or regression problem; returns (result, certificate)."""
         problem = SVMProblem(X, y, self._kernel_, self._task, C=self.C, weights=weights,
@@ -475,7 +471,7 @@ class GLSVC(ClassifierMixin, _BaseGL):
             if np.unique(yy).size < 2:
                 raise ValueError(f"after dropping zero sample weights, the pair of classes "
                                  f"{self.classes_[i]!r}, {self.classes_[j]!r} has only one class")
-            res, cert = self._solve(self._training_rows(X, rows), yy, sw[rows], yy if self.class_mask else None)
+            res, cert = self._solve(self._kernel_.samples(X, rows), yy, sw[rows], yy if self.class_mask else None)
             results.append(res)
             certs.append(cert)
             models.append((rows, res.coef, res.b))
@@ -766,7 +762,7 @@ class GLSVR(RegressorMixin, _BaseGL):
         self.shape_fit_ = X.shape
         self._kernel_ = self._kernel_for(X)
         self.gamma_s_ = self._gamma_s_for(X)
-        res, cert = self._solve(self._training_rows(X, rows), y[rows], sw[rows], None)
+        res, cert = self._solve(self._kernel_.samples(X, rows), y[rows], sw[rows], None)
         self._store([res], [cert], ["problem"])
         nz = np.flatnonzero(res.coef)
         self.support_ = rows[nz].astype(np.int32)

@@ -263,6 +263,33 @@ class Kernel:
     def __repr__(self):
         return f"Kernel({self.name!r}, gamma={self.gamma:g}, degree={self.degree}, coef0={self.coef0:g})"
 
+    def samples(self, X, rows):
+        """The data of the samples ``rows``: their rows of X, or their block of a Gram matrix.
+
+        For ``precomputed`` the data of a subset of the samples is the principal block
+        ``X[rows][:, rows]`` of the Gram matrix; it counts as positive semi-definite when X
+        passed that check (:func:`check_kernel_data`), as a principal block of a PSD matrix is.
+
+        Parameters
+        ----------
+        X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
+            The data of all samples (for ``precomputed``: the Gram matrix).
+        rows : array_like of int
+            The samples to keep, in that order.
+
+        Returns
+        -------
+        ndarray or scipy.sparse matrix
+            ``X[rows]``, or for ``precomputed`` the C-contiguous block ``X[rows][:, rows]``.
+        """
+        rows = np.asarray(rows)
+        if self.name != "precomputed":
+            return X[rows]
+        block = np.ascontiguousarray(X[np.ix_(rows, rows)])
+        if _is_psd_checked(X):
+            _mark_psd_checked(block)
+        return block
+
     def check_data(self, X, name: str = "X"):
         """Validate data for this kernel: a finite 2-D float array whose kernel values are finite.
 
@@ -519,7 +546,7 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
         return X
     if X.shape[0] != X.shape[1]:
         raise ValueError(f"{name} must be a square Gram matrix for kernel='precomputed', got {X.shape}")
-    if _PSD_CHECKED.get(id(X)) is X:
+    if _is_psd_checked(X):
         return X
     if not np.allclose(X, X.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(X).max())):
         raise ValueError(f"{name} (precomputed Gram matrix) is not symmetric")
@@ -537,7 +564,7 @@ def check_kernel_data(X, kernel: Kernel, name: str = "X") -> np.ndarray:
     except np.linalg.LinAlgError:
         raise ValueError(f"{name} (precomputed Gram matrix) is not positive semi-definite: the SVM "
                          "problem is not convex and its answers cannot be certified") from None
-    _PSD_CHECKED[id(X)] = X
+    _mark_psd_checked(X)
     return X
 
 

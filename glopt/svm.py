@@ -74,7 +74,7 @@ except ImportError:
     _align_api_if_sparse = None
 
 from ._checks import TOL_MIN, _is_sparse
-from .kernels import SVM_KERNELS, Kernel, _is_psd_checked, _mark_psd_checked, as_csr, check_kernel_data, resolve_gamma
+from .kernels import SVM_KERNELS, Kernel, _mark_psd_checked, as_csr, check_kernel_data, resolve_gamma
 from .problem import SVMProblem
 from .smo import certificate as smo_certificate
 from .smo import solve as smo_solve
@@ -261,29 +261,7 @@ class _BaseLibSVM(BaseEstimator):
         native = self._native_kernel()
         if native is not None:
             return native(B, A)
-        name, g, c = self.kernel, self._gamma, float(self.coef0)
-        if name == "rbf":
-            # gamma = 0, the one rbf kernel glopt's kernels do not evaluate: the constant 1
-            return np.ones((A.shape[0], B.shape[0]))
-        dot = A @ B.T
-        if _is_sparse(dot):
-            dot = dot.toarray()
-        dot = np.asarray(dot)
-        if name == "poly":
-            return (g * dot + c) ** int(self.degree)
-        if name == "sigmoid":
-            return np.tanh(g * dot + c)
-        return dot
-
-    def _sub_data(self, data, kernel, rows):
-        """The training data of the samples ``rows``: their inputs, or their principal Gram block."""
-        if kernel.name == "precomputed":
-            block = np.ascontiguousarray(data[np.ix_(rows, rows)])
-            if _is_psd_checked(data):
-                # a principal block of a PSD matrix is PSD
-                _mark_psd_checked(block)
-            return block
-        return data[rows]
+        return _libsvm_gram(self.kernel, self._gamma, int(self.degree), float(self.coef0), A, B)
 
     # -- one certified solve --------------------------------------------------------------------
     def _solve(self, data, kernel, y, weights, label, stacklevel):
@@ -441,6 +419,21 @@ class _BaseLibSVM(BaseEstimator):
         return self._n_support
 
 
+def _libsvm_gram(name: str, gamma: float, degree: int, coef0: float, A, B) -> np.ndarray:
+    """K(A, B) by LIBSVM's formulas, for the kernels glopt's Kernel does not evaluate (gamma = 0,
+    degree = 0: constant kernels), dense or sparse A and B."""
+    if name == "rbf":
+        # gamma = 0, the one rbf kernel glopt's kernels do not evaluate: the constant 1
+        return np.ones((A.shape[0], B.shape[0]))
+    dot = A @ B.T
+    dot = np.asarray(dot.toarray() if _is_sparse(dot) else dot)
+    if name == "poly":
+        return (gamma * dot + coef0) ** degree
+    if name == "sigmoid":
+        return np.tanh(gamma * dot + coef0)
+    return dot
+
+
 def _sparse_output(M):
     """A sparse fitted attribute as scikit-learn makes it: CSR, in its configured sparse interface."""
     M = sp.csr_matrix(M)
@@ -573,7 +566,7 @@ class _BaseSVC(ClassifierMixin, _BaseLibSVM):
             label = ("problem" if k == 2 else
                      f"problem of classes {_label(self.classes_[i])} and {_label(self.classes_[j])}")
             # _solve <- here <- fit <- scikit-learn's _fit_context wrapper <- the caller
-            res, cert, ok = self._solve(self._sub_data(data, kernel, rows), kernel, yy, weights[rows], label, 5)
+            res, cert, ok = self._solve(kernel.samples(data, rows), kernel, yy, weights[rows], label, 5)
             results.append(res)
             certs.append(cert)
             certified.append(ok)
@@ -1148,7 +1141,7 @@ class _BaseOneProblem(_BaseLibSVM):
         self._resolve_gamma(X)
         data, kernel = self._training_data(X)
         rows = np.flatnonzero(sw > 0)
-        res, cert, ok = self._solve(self._sub_data(data, kernel, rows), kernel, y[rows], sw[rows], "problem",
+        res, cert, ok = self._solve(kernel.samples(data, rows), kernel, y[rows], sw[rows], "problem",
                                     stacklevel)
         self._store_solves([res], [cert], [ok], stacklevel)
         self.n_iter_ = int(res.n_iter)

@@ -565,3 +565,18 @@ def test_the_gap_is_judged_only_when_asked():
     # the report's gap_tol is the default of ok() also when another tol is given
     assert not strict.ok(tol=1e-2) and not strict.ok(1e-2)
     assert strict.ok(tol=1e-2, gap_tol=max(gaps) * 2)
+
+
+@pytest.mark.parametrize("params", [{"kernel": "rbf", "gamma": 0.0}, {"kernel": "poly", "degree": 0},
+                                    {"kernel": "sigmoid", "gamma": 0.0, "coef0": 0.5}])
+def test_constant_kernels_are_certified_by_their_gram_matrix(params):
+    """gamma = 0 and degree = 0 make constant kernels, which glopt's Kernel does not evaluate:
+    their Gram matrix is LIBSVM's formula, and a perturbed dual coefficient still fails (the
+    intercept would not: with a constant decision function a whole interval of b is optimal)."""
+    X, y, _ = blobs(n=60, k=2, seed=3)
+    model = sk.SVC(tol=1e-8, **params).fit(X, y)
+    report = certify_model(model, X, y)
+    assert report.ok(1e-6), str(report)
+    model.dual_coef_ = model.dual_coef_.copy()
+    model.dual_coef_[0, 0] *= 0.5
+    assert not certify_model(model, X, y).ok()

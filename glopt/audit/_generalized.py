@@ -249,7 +249,7 @@ def _certify_gl(model, X, y, sample_weight, reference, is_svc) -> list:
     X, y, sw = _gl_data(model, X, y, sample_weight, is_svc)
     reports = []
     for label, rows, target, weights, coef, b, y_mask, n_pair in _gl_subproblems(model, X, y, sw, is_svc):
-        Xr = X[np.ix_(rows, rows)] if model.kernel == "precomputed" else X[rows]  # a subproblem's Gram block
+        Xr = model._kernel_.samples(X, rows)
         problem = _gl_problem(model, Xr, target, weights)
         S = model._correlation(Xr, y_mask)
         result = _gl_result(problem, coef, b)

@@ -364,14 +364,10 @@ def _estimator_kernel(model, X):
         k = Kernel(kern, gamma=gamma, degree=degree if kern == "poly" else 3, coef0=coef0)
     else:
         # constant kernels (gamma = 0, degree = 0), which glopt's Kernel does not evaluate
-        Xd = X.toarray() if _is_sparse(X) else as_float_array(X, "X", ndim=2)
-        if kern == "rbf":
-            K = np.ones((Xd.shape[0], Xd.shape[0]))
-        elif kern == "poly":
-            K = (gamma * (Xd @ Xd.T) + coef0) ** degree
-        else:
-            K = np.tanh(gamma * (Xd @ Xd.T) + coef0)
-        return Kernel("precomputed"), K, info
+        from ..svm import _libsvm_gram
+
+        Xd = X if _is_sparse(X) else as_float_array(X, "X", ndim=2)
+        return Kernel("precomputed"), _libsvm_gram(kern, gamma, degree, coef0, Xd, Xd), info
     return k, k.check_data(X), info
 
 
@@ -500,12 +496,6 @@ def _place(coef, pos, sv_rows, values, label) -> None:
     coef[where] = values[nz]
 
 
-def _sub_data(L: Layout, rows):
-    if L.kernel.name == "precomputed":
-        return np.ascontiguousarray(L.data[np.ix_(rows, rows)])
-    return L.data[rows]
-
-
 def _pair_products(L: Layout, pairs) -> list:
     """K @ coef of each pair on its own samples: one product over all pairs when that is cheaper.
 
@@ -537,7 +527,7 @@ def _make(L: Layout, label, rows, yy, coef, b, n_dropped, pair, Kc=None) -> Subp
     weights = None if np.all(w == 1.0) else w
     C = L.params.get("C", 1.0)
     try:
-        problem = SVMProblem(_sub_data(L, rows), yy, L.kernel, L.task, C=C, weights=weights,
+        problem = SVMProblem(L.kernel.samples(L.data, rows), yy, L.kernel, L.task, C=C, weights=weights,
                              epsilon=L.params.get("epsilon", 0.1), nu=L.params.get("nu", 0.5))
     except ValueError as exc:
         raise ValueError(f"{label}: the model's problem cannot be stated: {exc}") from None

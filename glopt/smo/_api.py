@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .._checks import as_float_array, boolean, tolerance
+from .._checks import _is_sparse, as_float_array, boolean, tolerance
 from .._checks import resolve_n_jobs as _resolve_n_jobs
 from ..certify import certify
 from ..kernels import Kernel
@@ -92,8 +92,6 @@ def _engine_data(X):
     dense columns are faster, and the copy is at most a few times the CSR's own size. The
     answer is the one the same data give as a dense array.
     """
-    from .._checks import _is_sparse
-
     if not _is_sparse(X):
         return X
     n, d = X.shape

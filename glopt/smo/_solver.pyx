@@ -944,12 +944,14 @@ cdef class SMOEngine:
             self.lowm[t] = 1.0 if st != UPPER_BOUND else 0.0
 
     cdef int _add_columns(self, const double* a_ref) except -1 nogil:
-        """G += sum_t (alpha_t - a_ref_t) Q_t over the variables that differ (a_ref NULL: 0)."""
+        """G += sum_t (alpha_t - a_ref_t) Q_t over the variables that differ (a warm start's
+        update of the given gradient at a_ref; the cold start sums its columns in
+        _add_columns_gbar)."""
         cdef int t
         cdef double da
         cdef const void* Q_t
         for t in range(self.l):
-            da = self.alpha[t] - (a_ref[t] if a_ref != NULL else 0.0)
+            da = self.alpha[t] - a_ref[t]
             if da != 0.0:
                 Q_t = self._get_q(t, self.l)
                 self._axpy(0, self.l, self.G, da, Q_t)
