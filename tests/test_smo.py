@@ -325,9 +325,35 @@ def test_threads_give_identical_results(task, kernel):
     # force the parallel path even on short columns (blocks of 256 entries per thread)
     two = solve(problem, tol=1e-3, n_jobs=2, _adaptive_threads=False, _par_min=16)
     assert two.extra["parallel_columns"] > 0
+    # the scans of every iteration split between the threads too (selection, update, gather)
+    assert two.extra["parallel_scans"] > 0 and two.extra["serial_scans"] == 0
     _same(one, two)
+    # and the same columns cached throughout (the shrinking passes' swaps done in parallel)
+    assert two.extra["kernel_evals"] == one.extra["kernel_evals"]
     adaptive = solve(problem, tol=1e-3, n_jobs=2, _par_min=16)
     _same(one, adaptive)
+    assert adaptive.extra["parallel_scans"] + adaptive.extra["serial_scans"] > 0
+
+
+@pytest.mark.parametrize("form", ["nu_svc", "nu_svr", "one_class"])
+def test_threads_give_identical_results_nu_and_one_class(form):
+    X, y = _toy(n=500, seed=8, task="svr" if form == "nu_svr" else "svc")
+    problem = SVMProblem(X, None if form == "one_class" else y, Kernel("rbf", gamma=0.5), form, nu=0.3)
+    one = solve(problem, tol=1e-4, n_jobs=1)
+    two = solve(problem, tol=1e-4, n_jobs=2, _adaptive_threads=False, _par_min=16)
+    assert two.extra["parallel_scans"] > 0
+    _same(one, two)
+    assert two.extra["kernel_evals"] == one.extra["kernel_evals"]
+
+
+def test_engine_refuses_signs_other_than_plus_minus_one():
+    X, _ = _toy(n=20)
+    n = len(X)
+    y = np.ones(n)
+    y[3] = 0.5
+    with pytest.raises(ValueError, match="y: the signs must be -1 or \\+1"):
+        SMOEngine(X, "rbf", 0.5, 3, 0.0, np.arange(n, dtype=np.int32), y, -np.ones(n), np.ones(n),
+                  np.zeros(n), 1e-3, 3, True, 1e6, 1, 1000)
 
 
 @pytest.mark.parametrize("task", ["svc", "svr"])

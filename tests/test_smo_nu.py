@@ -306,7 +306,8 @@ def test_threads_and_cache_mode_do_not_change_the_path(task):
     one = solver()
     # the parallel path forced even on short columns (blocks of 256 entries per thread)
     two = solver(n_threads=2, adaptive_threads=False, par_min=16)
-    assert two["parallel_columns"] > 0
+    assert two["parallel_columns"] > 0 and two["parallel_scans"] > 0
+    assert two["kernel_evals"] == one["kernel_evals"]    # the same cache contents throughout
     variants = [two]
     if task == "svc":
         gather = solver(mode="gather")

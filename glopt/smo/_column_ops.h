@@ -13,13 +13,22 @@
 #pragma GCC optimize("no-trapping-math", "fp-contract=off")
 #endif
 
+/* Each scan is built for AVX-512, AVX2 and the baseline, chosen at load time by the CPU (the
+   kernel columns' clones, _kernel_columns.h); with no fused multiply-add and IEEE operations
+   lane by lane, every clone computes the same numbers. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define GL_SCAN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GL_SCAN_CLONES
+#endif
+
 /* Working-set selection scans. upm[t] / lowm[t] are 1.0 when variable t is in I_up / I_low
    (it may move so as to raise / lower y^T a... i.e. y_t a_t up / down), else 0.0. The scans are
    branch-free where the data decide, and the choices are exactly those of LIBSVM's
    select_working_set (ties go to the last index). */
 
 /* i = argmax over I_up of -y_t G_t; returns -1 if I_up is empty. */
-static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* restrict y,
+GL_SCAN_CLONES static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* restrict y,
                         const double* restrict upm, double* gmax) {
     double best = -HUGE_VAL;
     int idx = -1;
@@ -33,7 +42,7 @@ static int gl_select_up(Py_ssize_t n, const double* restrict G, const double* re
 }
 
 /* j = argmax over I_low of y_t G_t (WSS1); returns -1 if I_low is empty. */
-static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* restrict y,
+GL_SCAN_CLONES static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* restrict y,
                          const double* restrict lowm, double* gmax2) {
     double best = -HUGE_VAL;
     int idx = -1;
@@ -50,7 +59,7 @@ static int gl_select_low(Py_ssize_t n, const double* restrict G, const double* r
    v_t = sgn * y_t G_t over the t with mask[t] (sgn = -1 with upm: -y G over I_up; sgn = +1 with
    lowm: y G over I_low); *gp, *ip: max and argmax over y_t = +1, *gn, *in over y_t = -1 (-1 and
    -HUGE_VAL where the class has none). Ties go to the last index, as in LIBSVM. */
-static void gl_select_nu(Py_ssize_t n, const double* restrict G, const double* restrict y,
+GL_SCAN_CLONES static void gl_select_nu(Py_ssize_t n, const double* restrict G, const double* restrict y,
                          const double* restrict mask, double sgn, double* gp, int* ip,
                          double* gn, int* in) {
     double bp = -HUGE_VAL, bn = -HUGE_VAL;
@@ -82,9 +91,12 @@ static void gl_select_nu(Py_ssize_t n, const double* restrict G, const double* r
    over I_low of y_j G_j within each class. A class without i has Gmax = -HUGE_VAL, so that none
    of its j qualifies (its column pointer must still be readable: pass the other class's).
 
-   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q. */
+   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q;
+   gl_gather: out[k] = yt y[k] col[rows[k]], a column of Q from a cached kernel column in gather
+   mode (LIBSVM's SVR_Q::get_Q; left to gcc's scalar loads, which AMD cores run faster than the
+   AVX-512 gather instruction). */
 #define GL_DEF_COLUMN_OPS(SUF, QT)                                                         \
-static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                   \
+GL_SCAN_CLONES static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                   \
                                   const double* restrict y, const double* restrict lowm,    \
                                   const double* restrict QD, const QT* restrict Qi,         \
                                   double Gmax, double QDi, double yi, double tau,           \
@@ -113,7 +125,7 @@ static int gl_select_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,       
     *gmax2 = g2;                                                                            \
     return idx;                                                                             \
 }                                                                                           \
-static int gl_select_nu_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                \
+GL_SCAN_CLONES static int gl_select_nu_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,                \
                                      const double* restrict y, const double* restrict lowm, \
                                      const double* restrict QD, const QT* restrict Qp,      \
                                      const QT* restrict Qn, double Gmaxp, double Gmaxn,     \
@@ -146,15 +158,21 @@ static int gl_select_nu_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,    
     *gmaxn2 = g2n;                                                                          \
     return idx;                                                                             \
 }                                                                                           \
-static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
+GL_SCAN_CLONES static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
                            double da, const QT* restrict b, double db) {                    \
     Py_ssize_t k;                                                                           \
     for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                \
 }                                                                                           \
-static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
+GL_SCAN_CLONES static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
                           const QT* restrict a) {                                           \
     Py_ssize_t k;                                                                           \
     for (k = 0; k < n; k++) G[k] += c * (double) a[k];                                      \
+}                                                                                           \
+GL_SCAN_CLONES static void gl_gather_##SUF(Py_ssize_t n, QT* restrict out,                \
+                                           const QT* restrict col, const int* restrict rows, \
+                                           const double* restrict y, double yt) {          \
+    Py_ssize_t k;      /* signs are exact in float: out[k] is +-col[rows[k]] */             \
+    for (k = 0; k < n; k++) out[k] = (QT) (yt * y[k] * (double) col[rows[k]]);              \
 }
 GL_DEF_COLUMN_OPS(d, double)
 GL_DEF_COLUMN_OPS(f, float)

@@ -138,6 +138,10 @@ cdef extern from "_column_ops.h":
                     double db) noexcept nogil
     void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
     void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
+    void gl_gather_d(Py_ssize_t n, double* out, const double* col, const int* rows,
+                     const double* y, double yt) noexcept nogil
+    void gl_gather_f(Py_ssize_t n, float* out, const float* col, const int* rows,
+                     const double* y, double yt) noexcept nogil
 
 def _exp_neg(double x):
     """The engine's exp for x <= 0 (exposed for tests)."""
@@ -180,6 +184,14 @@ cdef double TAU = 1e-12
 cdef double INF = HUGE_VAL
 # Entries of a kernel column below which it is computed by one thread only.
 cdef Py_ssize_t PAR_MIN = 2048
+# Active variables from which an iteration's scans (selection, gradient update, gather) may be
+# split between the threads (the scans' own ThreadCtl decides).
+cdef Py_ssize_t SCAN_PAR_MIN = 4096
+# Most threads a scan splits into (the slots of the per-thread partial results).
+cdef enum:
+    SCAN_MAX_THREADS = 64
+# Kernel values of an exact gradient pass from which it always runs on the engine's threads.
+cdef double EXACT_PAR_MIN = 4194304.0
 # Sparse data with at most this many features: inner products through a dense scatter buffer of d
 # values per thread (2 MiB: it stays in L2 / L3, where the row it holds is read at random); above,
 # by merging the two rows' column lists, which needs no buffer.
@@ -258,7 +270,7 @@ ctypedef struct ThreadCtl:
     long long gap_par     # probe interval of the parallel mode while serial wins
     long long n_par       # columns computed in parallel
     long long n_ser       # columns computed serially (eligible ones)
-    bint warm             # the first parallel column (team start-up) is not measured
+    bint last_par         # the previous eligible call ran in parallel
 
 
 cdef inline double _now() noexcept nogil:
@@ -278,7 +290,61 @@ cdef void _tc_init(ThreadCtl* tc, int nthreads, bint adaptive, Py_ssize_t par_mi
     tc.gap_par = 16
     tc.n_par = 0
     tc.n_ser = 0
-    tc.warm = False
+    tc.last_par = False
+
+
+cdef inline bint _tc_choose(ThreadCtl* tc, bint* probe) noexcept nogil:
+    """The mode of the next eligible call: measure both first, then the cheaper one with
+    occasional probes of the other (*probe set for those)."""
+    probe[0] = False
+    if not tc.adaptive:
+        return True
+    if tc.ns_ser < 0:
+        return False
+    if tc.ns_par < 0:
+        return True
+    if tc.countdown <= 0:
+        probe[0] = True
+        return not tc.par
+    tc.countdown -= 1
+    return tc.par
+
+
+cdef void _tc_record(ThreadCtl* tc, bint par, bint probe, double seconds,
+                     Py_ssize_t entries) noexcept nogil:
+    """Account an eligible call of ``entries`` entries that took ``seconds`` in mode ``par``."""
+    cdef double cost
+    cdef bint cold = par and not tc.last_par
+    if par:
+        tc.n_par += 1
+    else:
+        tc.n_ser += 1
+    tc.last_par = par
+    if not tc.adaptive:
+        return
+    if cold:
+        # the first parallel call after serial ones wakes the sleeping worker (tens of
+        # microseconds, as much as the call itself): a probe measures the next call instead
+        if probe:
+            tc.countdown = 0
+        return
+    cost = seconds / entries
+    if par:
+        tc.ns_par = cost if tc.ns_par < 0 else 0.7 * tc.ns_par + 0.3 * cost
+    else:
+        tc.ns_ser = cost if tc.ns_ser < 0 else 0.7 * tc.ns_ser + 0.3 * cost
+    if tc.ns_ser < 0 or tc.ns_par < 0:
+        return
+    if tc.ns_par < 0.9 * tc.ns_ser:
+        if not tc.par or probe:
+            tc.gap_par = 16
+            tc.countdown = 256       # refresh the serial estimate now and then
+        tc.par = True
+    else:
+        if tc.par or probe:
+            tc.countdown = tc.gap_par
+            tc.gap_par = min(2 * tc.gap_par, 8192)
+        tc.par = False
 
 
 cdef inline void _kcols(const KData* k, Py_ssize_t r, const double* yv, double yr,
@@ -310,7 +376,7 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
     cdef Py_ssize_t nblk, b, j0, j1, j
     cdef const double* grow
     cdef bint par, probe
-    cdef double t0, cost
+    cdef double t0
     if k.kind == K_PRECOMPUTED:
         grow = k.X + r * k.n
         if outf != NULL:
@@ -340,20 +406,7 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
     if tc.nthreads <= 1 or end - start < tc.par_min:
         _kcols(k, r, yv, yr, rows, start, end, out, outf, 0)
         return
-    # choose the mode: measure both first, then the cheaper one with occasional probes
-    probe = False
-    if not tc.adaptive:
-        par = True
-    elif tc.ns_ser < 0:
-        par = False
-    elif tc.ns_par < 0:
-        par = True
-    elif tc.countdown <= 0:
-        par = not tc.par
-        probe = True
-    else:
-        par = tc.par
-        tc.countdown -= 1
+    par = _tc_choose(tc, &probe)
     t0 = _now()
     if par:
         nblk = (end - start + GL_BLOCK - 1) // GL_BLOCK
@@ -361,32 +414,37 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
             j0 = start + b * GL_BLOCK
             j1 = min(j0 + GL_BLOCK, end)
             _kcols(k, r, yv, yr, rows, j0, j1, out, outf, gl_omp_thread_num())
-        tc.n_par += 1
     else:
         _kcols(k, r, yv, yr, rows, start, end, out, outf, 0)
-        tc.n_ser += 1
-    if not tc.adaptive:
-        return
-    cost = (_now() - t0) / (end - start)
-    if par and not tc.warm:
-        tc.warm = True
-        return
-    if par:
-        tc.ns_par = cost if tc.ns_par < 0 else 0.7 * tc.ns_par + 0.3 * cost
-    else:
-        tc.ns_ser = cost if tc.ns_ser < 0 else 0.7 * tc.ns_ser + 0.3 * cost
-    if tc.ns_ser < 0 or tc.ns_par < 0:
-        return
-    if tc.ns_par < 0.9 * tc.ns_ser:
-        if not tc.par or probe:
-            tc.gap_par = 16
-            tc.countdown = 256       # refresh the serial estimate now and then
-        tc.par = True
-    else:
-        if tc.par or probe:
-            tc.countdown = tc.gap_par
-            tc.gap_par = min(2 * tc.gap_par, 8192)
-        tc.par = False
+    _tc_record(tc, par, probe, _now() - t0, end - start)
+
+
+cdef char _swap_entries(void* col, int length, const int* pairs, int n_pairs,
+                        bint single) noexcept nogil:
+    """Apply the swaps (pairs[2k] < pairs[2k + 1]) to a cached column of ``length`` entries in
+    order; returns 1 (and stops) at the first swap whose i it holds but not j: LIBSVM then
+    removes the column."""
+    cdef int k, i, j
+    cdef float tf
+    cdef double td
+    cdef float* cf = <float*> col
+    cdef double* cd = <double*> col
+    for k in range(n_pairs):
+        i = pairs[2 * k]
+        j = pairs[2 * k + 1]
+        if length > i:
+            if length <= j:
+                return 1
+            if single:
+                tf = cf[i]; cf[i] = cf[j]; cf[j] = tf
+            else:
+                td = cd[i]; cd[i] = cd[j]; cd[j] = td
+    return 0
+
+
+cdef inline Py_ssize_t _chunk(Py_ssize_t n, int c, int nth) noexcept nogil:
+    """Start of chunk c of [0, n) split into nth contiguous chunks."""
+    return (n * c) // nth
 
 
 cdef int _check_problem(Py_ssize_t n, Py_ssize_t ncols, bint sparse, str kernel, int wss,
@@ -413,6 +471,8 @@ cdef int _check_problem(Py_ssize_t n, Py_ssize_t ncols, bint sparse, str kernel,
     idx_np = np.asarray(idxv)
     if idx_np.min() < 0 or idx_np.max() >= n:
         raise ValueError("idx out of range")
+    if not np.all(np.abs(np.asarray(yv)) == 1.0):
+        raise ValueError("y: the signs must be -1 or +1")
     return 0
 
 
@@ -554,10 +614,31 @@ cdef class SMOEngine:
     cdef long long c_free    # entries (of the current precision) still available
     cdef long long c_total   # the budget in entries
     cdef double c_peak       # largest number of bytes held by cached columns (tests)
+    cdef int* sw_pairs       # a shrinking pass's swaps (i < j) not yet done within the columns
+    cdef int n_sw
+    cdef int* sw_heads       # scratch of _cache_flush_swaps: the columns it works on
+    cdef char* sw_drop
     cdef void* buf0          # gather mode: columns of Q in the current precision
     cdef void* buf1
     cdef int next_buf
+    cdef int buf_var[2]      # the variable whose column each buffer holds (-1: none) ...
+    cdef int buf_len[2]      # ... on positions [0, buf_len): valid until positions move
     cdef double* scratch     # 2 l doubles for the selection scans
+    # The scans of an iteration (selection, gradient update, gather) run on sc.nthreads threads
+    # when scan_par: each thread takes one contiguous chunk of the active set and the chunks'
+    # results are combined in order, so that maxima, their indices (ties to the last) and every
+    # entry are those of one sequential scan whatever the number of threads.
+    cdef ThreadCtl sc
+    cdef bint scan_par
+    cdef bint scan_probe
+    cdef double scan_time    # seconds spent in this iteration's scans
+    cdef Py_ssize_t scan_entries
+    cdef double pv0[SCAN_MAX_THREADS]
+    cdef double pv1[SCAN_MAX_THREADS]
+    cdef double pv2[SCAN_MAX_THREADS]
+    cdef double pv3[SCAN_MAX_THREADS]
+    cdef int pi0[SCAN_MAX_THREADS]
+    cdef int pi1[SCAN_MAX_THREADS]
 
     def __cinit__(self):
         self.xrow = NULL
@@ -584,6 +665,10 @@ cdef class SMOEngine:
         self.buf0 = NULL
         self.buf1 = NULL
         self.scratch = NULL
+        self.sw_pairs = NULL
+        self.sw_heads = NULL
+        self.sw_drop = NULL
+        self.n_sw = 0
         self.n_keys = 0
 
     def __dealloc__(self):
@@ -598,6 +683,9 @@ cdef class SMOEngine:
         free(self.buf0)
         free(self.buf1)
         free(self.scratch)
+        free(self.sw_pairs)
+        free(self.sw_heads)
+        free(self.sw_drop)
         free(self.xrow)
         free(self.active_set)
         free(self.y)
@@ -696,6 +784,9 @@ cdef class SMOEngine:
         self.shrinking = shrinking
         self.n_threads = max(1, n_threads)
         _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
+        _tc_init(&self.sc, min(self.n_threads, SCAN_MAX_THREADS), adaptive_threads,
+                 SCAN_PAR_MIN if par_min < 0 else par_min)
+        self.scan_par = False
         self.single = single
         self.nu = nu
         self.cache_bytes = cache_bytes
@@ -832,13 +923,29 @@ cdef class SMOEngine:
             raise MemoryError()
         self.c_prev[self.n_keys] = self.n_keys
         self.c_next[self.n_keys] = self.n_keys
-        if not self.permuted:
+        if self.permuted:
+            # a shrinking pass swaps fewer than l pairs
+            self.sw_pairs = <int*> malloc(2 * max(l, 1) * sizeof(int))
+            self.sw_heads = <int*> malloc(max(l, 1) * sizeof(int))
+            self.sw_drop = <char*> malloc(max(l, 1) * sizeof(char))
+            if self.sw_pairs == NULL or self.sw_heads == NULL or self.sw_drop == NULL:
+                raise MemoryError()
+            self.n_sw = 0
+        else:
             self.buf0 = malloc(l * sizeof(double))     # room for either precision
             self.buf1 = malloc(l * sizeof(double))
             if self.buf0 == NULL or self.buf1 == NULL:
                 raise MemoryError()
         self.next_buf = 0
+        self._buf_forget()
         return 0
+
+    cdef inline void _buf_forget(self) noexcept nogil:
+        """The gather buffers no longer hold valid columns (positions or precision changed)."""
+        self.buf_var[0] = -1
+        self.buf_var[1] = -1
+        self.buf_len[0] = 0
+        self.buf_len[1] = 0
 
     cdef bint _blocked_start(self, const double[::1] av, a_ref, bint cold) except -1:
         """Whether the start gradient is computed by the blocked pass over the support vectors.
@@ -1020,13 +1127,13 @@ cdef class SMOEngine:
         return start
 
     cdef void _cache_swap(self, int i, int j) noexcept nogil:
-        """LIBSVM Cache::swap_index (permuted mode)."""
+        """LIBSVM Cache::swap_index (permuted mode), in two parts: the keys i and j exchange their
+        columns (and LRU places) now, as in LIBSVM; the exchange of entries i and j within every
+        cached column, or the column's removal when it holds i but not j, is recorded and done
+        by _cache_flush_swaps for all of a shrinking pass's swaps at once (same columns after
+        the pass: a column's fate depends only on its own length and the sequence of swaps)."""
         cdef void* tp
-        cdef int tl, h, nxt
-        cdef double tv
-        cdef float tf
-        cdef float* cf
-        cdef double* cd
+        cdef int tl
         if i == j:
             return
         if self.c_len[i] > 0:
@@ -1043,28 +1150,41 @@ cdef class SMOEngine:
             self._lru_insert(i)
         if self.c_len[j] > 0:
             self._lru_insert(j)
-        if i > j:
-            tl = i
-            i = j
-            j = tl
+        self.sw_pairs[2 * self.n_sw] = min(i, j)
+        self.sw_pairs[2 * self.n_sw + 1] = max(i, j)
+        self.n_sw += 1
+
+    cdef void _cache_flush_swaps(self) noexcept nogil:
+        """The recorded swaps within the cached columns (LIBSVM's loop over the LRU list, one
+        pass per column over all swaps instead of one pass over the list per swap; columns in
+        parallel when there is much to do), then the removals."""
+        cdef int h, e, nh = 0, k, lo, nth = 1
+        if self.n_sw == 0:
+            return
+        lo = self.sw_pairs[0]
+        for k in range(1, self.n_sw):
+            lo = min(lo, self.sw_pairs[2 * k])
         h = self.c_next[self.n_keys]
         while h != self.n_keys:
-            nxt = self.c_next[h]
-            if self.c_len[h] > i:
-                if self.c_len[h] > j:
-                    if self.single:
-                        cf = <float*> self.c_data[h]
-                        tf = cf[i]; cf[i] = cf[j]; cf[j] = tf
-                    else:
-                        cd = <double*> self.c_data[h]
-                        tv = cd[i]; cd[i] = cd[j]; cd[j] = tv
-                else:
-                    self._lru_delete(h)
-                    free(self.c_data[h])
-                    self.c_free += self.c_len[h]
-                    self.c_data[h] = NULL
-                    self.c_len[h] = 0
-            h = nxt
+            if self.c_len[h] > lo:
+                self.sw_heads[nh] = h
+                nh += 1
+            h = self.c_next[h]
+        if <double> nh * self.n_sw >= 65536.0:
+            nth = self.tc.nthreads
+        for e in prange(nh, schedule="dynamic", num_threads=nth):
+            self.sw_drop[e] = _swap_entries(self.c_data[self.sw_heads[e]],
+                                            self.c_len[self.sw_heads[e]], self.sw_pairs,
+                                            self.n_sw, self.single)
+        for e in range(nh):
+            if self.sw_drop[e]:
+                h = self.sw_heads[e]
+                self._lru_delete(h)
+                free(self.c_data[h])
+                self.c_free += self.c_len[h]
+                self.c_data[h] = NULL
+                self.c_len[h] = 0
+        self.n_sw = 0
 
     cdef void _cache_clear(self) noexcept nogil:
         """Drop every cached column."""
@@ -1075,17 +1195,13 @@ cdef class SMOEngine:
             self.c_len[h] = 0
         self.c_prev[self.n_keys] = self.n_keys
         self.c_next[self.n_keys] = self.n_keys
+        self._buf_forget()
 
     cdef const void* _get_q(self, int t, int length) except NULL nogil:
         """Column t of Q on positions [0, length), float* or double* (self.single)."""
         cdef void* data
         cdef void* buf
-        cdef int start, j, r
-        cdef double yt
-        cdef float* bf
-        cdef double* bd
-        cdef const float* df
-        cdef const double* dd
+        cdef int start, r, b
         if self.permuted:
             start = self._cache_get(t, &data, length)
             if start < length:
@@ -1105,20 +1221,222 @@ cdef class SMOEngine:
             else:
                 _fill(&self.kd, r, NULL, 1.0, NULL, <double*> data, NULL, start, self.n, &self.tc)
             self.kernel_evals += self.n - start
-        buf = self.buf0 if self.next_buf == 0 else self.buf1
-        self.next_buf = 1 - self.next_buf
-        yt = self.y[t]
-        if self.single:
-            bf = <float*> buf
-            df = <const float*> data
-            for j in range(length):     # signs are exact in float: LIBSVM's SVR_Q buffer
-                bf[j] = <float> (yt * self.y[j] * df[self.xrow[j]])
-        else:
-            bd = <double*> buf
-            dd = <const double*> data
-            for j in range(length):
-                bd[j] = yt * self.y[j] * dd[self.xrow[j]]
+        # an iteration asks for the column of i in the selection and again in the update:
+        # a buffer that still holds it is reused (LIBSVM gathers it again)
+        for b in range(2):
+            if self.buf_var[b] == t and self.buf_len[b] >= length:
+                self.next_buf = 1 - b
+                return self.buf0 if b == 0 else self.buf1
+        b = self.next_buf
+        buf = self.buf0 if b == 0 else self.buf1
+        self.next_buf = 1 - b
+        self._scan_gather(data, buf, self.y[t], length)
+        self.buf_var[b] = t
+        self.buf_len[b] = length
         return buf
+
+
+    # ------------------------------------------------------------------ scans
+    cdef inline void _scan_begin(self) noexcept nogil:
+        """Choose the mode of this iteration's scans (parallel only on a large active set)."""
+        self.scan_time = 0.0
+        self.scan_entries = 0
+        if self.sc.nthreads > 1 and self.active_size >= self.sc.par_min:
+            self.scan_par = _tc_choose(&self.sc, &self.scan_probe)
+        else:
+            self.scan_par = False
+            self.scan_probe = False
+
+    cdef inline void _scan_end(self) noexcept nogil:
+        """Account this iteration's scans to their thread control."""
+        if self.scan_entries > 0 and self.sc.nthreads > 1 and self.active_size >= self.sc.par_min:
+            _tc_record(&self.sc, self.scan_par, self.scan_probe, self.scan_time,
+                       self.scan_entries)
+        self.scan_par = False
+
+    cdef int _scan_up(self, double* gmax) noexcept nogil:
+        """gl_select_up on the active set."""
+        cdef Py_ssize_t n = self.active_size, a, b
+        cdef int c, nth = self.sc.nthreads, i = -1
+        cdef double t0 = _now(), best = -INF
+        if not self.scan_par:
+            i = gl_select_up(n, self.G, self.y, self.upm, gmax)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                a = _chunk(n, c, nth)
+                b = _chunk(n, c + 1, nth)
+                self.pi0[c] = gl_select_up(b - a, self.G + a, self.y + a, self.upm + a,
+                                           &self.pv0[c])
+                if self.pi0[c] >= 0:
+                    self.pi0[c] += a
+            for c in range(nth):
+                if self.pi0[c] >= 0 and self.pv0[c] >= best:
+                    best = self.pv0[c]
+                    i = self.pi0[c]
+            gmax[0] = best
+        self.scan_time += _now() - t0
+        self.scan_entries += n
+        return i
+
+    cdef void _scan_nu(self, const double* mask, double sgn, double* gp, int* ip, double* gn,
+                       int* in_) noexcept nogil:
+        """gl_select_nu on the active set."""
+        cdef Py_ssize_t n = self.active_size, a, b
+        cdef int c, nth = self.sc.nthreads
+        cdef double t0 = _now()
+        if not self.scan_par:
+            gl_select_nu(n, self.G, self.y, mask, sgn, gp, ip, gn, in_)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                a = _chunk(n, c, nth)
+                b = _chunk(n, c + 1, nth)
+                gl_select_nu(b - a, self.G + a, self.y + a, mask + a, sgn, &self.pv0[c],
+                             &self.pi0[c], &self.pv1[c], &self.pi1[c])
+                if self.pi0[c] >= 0:
+                    self.pi0[c] += a
+                if self.pi1[c] >= 0:
+                    self.pi1[c] += a
+            gp[0] = -INF
+            gn[0] = -INF
+            ip[0] = -1
+            in_[0] = -1
+            for c in range(nth):
+                if self.pi0[c] >= 0 and self.pv0[c] >= gp[0]:
+                    gp[0] = self.pv0[c]
+                    ip[0] = self.pi0[c]
+                if self.pi1[c] >= 0 and self.pv1[c] >= gn[0]:
+                    gn[0] = self.pv1[c]
+                    in_[0] = self.pi1[c]
+        self.scan_time += _now() - t0
+        self.scan_entries += n
+
+    cdef int _scan_wss3_j(self, const void* Q_i, double Gmax, double QDi, double yi,
+                          double* gmax2) noexcept nogil:
+        """gl_select_wss3_j_f / _d on the active set."""
+        cdef Py_ssize_t n = self.active_size, a, b
+        cdef int c, nth = self.sc.nthreads, j = -1
+        cdef double t0 = _now(), best = -0.5, g2 = -INF
+        cdef double* score = self.scratch
+        cdef double* lowyg = self.scratch + self.l
+        if not self.scan_par:
+            if self.single:
+                j = gl_select_wss3_j_f(n, self.G, self.y, self.lowm, self.QD, <const float*> Q_i,
+                                       Gmax, QDi, yi, TAU, score, lowyg, gmax2)
+            else:
+                j = gl_select_wss3_j_d(n, self.G, self.y, self.lowm, self.QD,
+                                       <const double*> Q_i, Gmax, QDi, yi, TAU, score, lowyg,
+                                       gmax2)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                a = _chunk(n, c, nth)
+                b = _chunk(n, c + 1, nth)
+                if self.single:
+                    self.pi0[c] = gl_select_wss3_j_f(
+                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                        (<const float*> Q_i) + a, Gmax, QDi, yi, TAU, score + a, lowyg + a,
+                        &self.pv1[c])
+                else:
+                    self.pi0[c] = gl_select_wss3_j_d(
+                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                        (<const double*> Q_i) + a, Gmax, QDi, yi, TAU, score + a, lowyg + a,
+                        &self.pv1[c])
+                if self.pi0[c] >= 0:
+                    self.pi0[c] += a
+            # a chunk's best score is its entry of score at the index it chose
+            for c in range(nth):
+                if self.pi0[c] >= 0 and score[self.pi0[c]] >= best:
+                    best = score[self.pi0[c]]
+                    j = self.pi0[c]
+                g2 = max(g2, self.pv1[c])
+            gmax2[0] = g2
+        self.scan_time += _now() - t0
+        self.scan_entries += n
+        return j
+
+    cdef int _scan_nu_wss3_j(self, const void* Q_p, const void* Q_n, double gp, double gn,
+                             double QDp, double QDn, double* gp2, double* gn2) noexcept nogil:
+        """gl_select_nu_wss3_j_f / _d on the active set."""
+        cdef Py_ssize_t n = self.active_size, a, b
+        cdef int c, nth = self.sc.nthreads, j = -1
+        cdef double t0 = _now(), best = -0.5
+        cdef double* score = self.scratch
+        cdef double* lowyg = self.scratch + self.l
+        if not self.scan_par:
+            if self.single:
+                j = gl_select_nu_wss3_j_f(n, self.G, self.y, self.lowm, self.QD,
+                                          <const float*> Q_p, <const float*> Q_n, gp, gn, QDp,
+                                          QDn, TAU, score, lowyg, gp2, gn2)
+            else:
+                j = gl_select_nu_wss3_j_d(n, self.G, self.y, self.lowm, self.QD,
+                                          <const double*> Q_p, <const double*> Q_n, gp, gn, QDp,
+                                          QDn, TAU, score, lowyg, gp2, gn2)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                a = _chunk(n, c, nth)
+                b = _chunk(n, c + 1, nth)
+                if self.single:
+                    self.pi0[c] = gl_select_nu_wss3_j_f(
+                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                        (<const float*> Q_p) + a, (<const float*> Q_n) + a, gp, gn, QDp, QDn,
+                        TAU, score + a, lowyg + a, &self.pv1[c], &self.pv2[c])
+                else:
+                    self.pi0[c] = gl_select_nu_wss3_j_d(
+                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                        (<const double*> Q_p) + a, (<const double*> Q_n) + a, gp, gn, QDp, QDn,
+                        TAU, score + a, lowyg + a, &self.pv1[c], &self.pv2[c])
+                if self.pi0[c] >= 0:
+                    self.pi0[c] += a
+            gp2[0] = -INF
+            gn2[0] = -INF
+            for c in range(nth):
+                if self.pi0[c] >= 0 and score[self.pi0[c]] >= best:
+                    best = score[self.pi0[c]]
+                    j = self.pi0[c]
+                gp2[0] = max(gp2[0], self.pv1[c])
+                gn2[0] = max(gn2[0], self.pv2[c])
+        self.scan_time += _now() - t0
+        self.scan_entries += n
+        return j
+
+    cdef void _scan_axpy2(self, const void* Q_i, double dai, const void* Q_j,
+                          double daj) noexcept nogil:
+        """G += Q_i dai + Q_j daj on the active set (gl_axpy2_f / _d)."""
+        cdef Py_ssize_t n = self.active_size, a, b
+        cdef int c, nth = self.sc.nthreads
+        cdef double t0 = _now()
+        if not self.scan_par:
+            nth = 1
+        for c in prange(nth, schedule="static", num_threads=nth):
+            a = _chunk(n, c, nth)
+            b = _chunk(n, c + 1, nth)
+            if self.single:
+                gl_axpy2_f(b - a, self.G + a, (<const float*> Q_i) + a, dai,
+                           (<const float*> Q_j) + a, daj)
+            else:
+                gl_axpy2_d(b - a, self.G + a, (<const double*> Q_i) + a, dai,
+                           (<const double*> Q_j) + a, daj)
+        self.scan_time += _now() - t0
+        self.scan_entries += n
+
+    cdef void _scan_gather(self, const void* data, void* buf, double yt,
+                           Py_ssize_t length) noexcept nogil:
+        """Gather mode: buf[j] = yt y[j] data[xrow[j]] for j < length (LIBSVM's SVR_Q buffer)."""
+        cdef Py_ssize_t a, b
+        cdef int c, nth = self.sc.nthreads
+        cdef double t0 = _now()
+        if not self.scan_par:
+            nth = 1
+        for c in prange(nth, schedule="static", num_threads=nth):
+            a = _chunk(length, c, nth)
+            b = _chunk(length, c + 1, nth)
+            if self.single:
+                gl_gather_f(b - a, <float*> buf + a, <const float*> data, self.xrow + a,
+                            self.y + a, yt)
+            else:
+                gl_gather_d(b - a, <double*> buf + a, <const double*> data, self.xrow + a,
+                            self.y + a, yt)
+        self.scan_time += _now() - t0
+        self.scan_entries += length
 
     # ------------------------------------------------------------------ solver pieces
     cdef void _swap_index(self, int i, int j) noexcept nogil:
@@ -1128,6 +1446,9 @@ cdef class SMOEngine:
         cdef Py_ssize_t m, ld
         if self.permuted:
             self._cache_swap(i, j)
+        else:
+            self._buf_forget()
+        if self.permuted:
             if self.kd.XT != NULL:
                 ld = self.kd.ld
                 for m in range(self.kd.d):
@@ -1246,7 +1567,7 @@ cdef class SMOEngine:
     cdef int _select_wss1(self, int* out_i, int* out_j) noexcept nogil:
         """Maximal violating pair."""
         cdef double Gmax1, Gmax2
-        cdef int i1 = gl_select_up(self.active_size, self.G, self.y, self.upm, &Gmax1)
+        cdef int i1 = self._scan_up(&Gmax1)
         cdef int i2 = gl_select_low(self.active_size, self.G, self.y, self.lowm, &Gmax2)
         if i1 == -1 or i2 == -1 or Gmax1 + Gmax2 <= self.tol:
             return 1
@@ -1259,18 +1580,11 @@ cdef class SMOEngine:
         cdef double Gmax, Gmax2
         cdef int i, j
         cdef const void* Q_i
-        i = gl_select_up(self.active_size, self.G, self.y, self.upm, &Gmax)
+        i = self._scan_up(&Gmax)
         if i == -1:
             return 1
         Q_i = self._get_q(i, self.active_size)
-        if self.single:
-            j = gl_select_wss3_j_f(self.active_size, self.G, self.y, self.lowm, self.QD,
-                                   <const float*> Q_i, Gmax, self.QD[i], self.y[i], TAU,
-                                   self.scratch, self.scratch + self.l, &Gmax2)
-        else:
-            j = gl_select_wss3_j_d(self.active_size, self.G, self.y, self.lowm, self.QD,
-                                   <const double*> Q_i, Gmax, self.QD[i], self.y[i], TAU,
-                                   self.scratch, self.scratch + self.l, &Gmax2)
+        j = self._scan_wss3_j(Q_i, Gmax, self.QD[i], self.y[i], &Gmax2)
         if Gmax + Gmax2 <= self.tol or j == -1:
             return 1
         out_i[0] = i
@@ -1282,8 +1596,8 @@ cdef class SMOEngine:
         -y G and j = argmax over I_low of y G, the pair of the class with the larger violation."""
         cdef double gp, gn, gp2, gn2
         cdef int ip, in_, jp, jn
-        gl_select_nu(self.active_size, self.G, self.y, self.upm, -1.0, &gp, &ip, &gn, &in_)
-        gl_select_nu(self.active_size, self.G, self.y, self.lowm, 1.0, &gp2, &jp, &gn2, &jn)
+        self._scan_nu(self.upm, -1.0, &gp, &ip, &gn, &in_)
+        self._scan_nu(self.lowm, 1.0, &gp2, &jp, &gn2, &jn)
         if max(gp + gp2, gn + gn2) <= self.tol:
             return 1
         # a class lacking i or j has a violation of -inf, so the chosen one has both
@@ -1302,7 +1616,7 @@ cdef class SMOEngine:
         cdef int ip, in_, j
         cdef const void* Q_p
         cdef const void* Q_n
-        gl_select_nu(self.active_size, self.G, self.y, self.upm, -1.0, &gp, &ip, &gn, &in_)
+        self._scan_nu(self.upm, -1.0, &gp, &ip, &gn, &in_)
         if ip == -1 and in_ == -1:
             return 1
         # both columns stay valid: the cache keeps the last two columns asked for (at least two
@@ -1313,18 +1627,8 @@ cdef class SMOEngine:
             Q_p = Q_n
         if Q_n == NULL:
             Q_n = Q_p
-        if self.single:
-            j = gl_select_nu_wss3_j_f(self.active_size, self.G, self.y, self.lowm, self.QD,
-                                      <const float*> Q_p, <const float*> Q_n, gp, gn,
-                                      self.QD[ip] if ip != -1 else 0.0,
-                                      self.QD[in_] if in_ != -1 else 0.0, TAU,
-                                      self.scratch, self.scratch + self.l, &gp2, &gn2)
-        else:
-            j = gl_select_nu_wss3_j_d(self.active_size, self.G, self.y, self.lowm, self.QD,
-                                      <const double*> Q_p, <const double*> Q_n, gp, gn,
-                                      self.QD[ip] if ip != -1 else 0.0,
-                                      self.QD[in_] if in_ != -1 else 0.0, TAU,
-                                      self.scratch, self.scratch + self.l, &gp2, &gn2)
+        j = self._scan_nu_wss3_j(Q_p, Q_n, gp, gn, self.QD[ip] if ip != -1 else 0.0,
+                                 self.QD[in_] if in_ != -1 else 0.0, &gp2, &gn2)
         if max(gp + gp2, gn + gn2) <= self.tol or j == -1:
             return 1
         out_i[0] = ip if self.y[j] > 0 else in_
@@ -1383,6 +1687,8 @@ cdef class SMOEngine:
                         break
                     self.active_size -= 1
             i += 1
+        if self.permuted:
+            self._cache_flush_swaps()
         return 0
 
     cdef int _do_shrinking(self) except -1 nogil:
@@ -1409,6 +1715,8 @@ cdef class SMOEngine:
                         break
                     self.active_size -= 1
             i += 1
+        if self.permuted:
+            self._cache_flush_swaps()
         return 0
 
     cdef int _update_pair(self, int i, int j) except -1 nogil:
@@ -1476,10 +1784,7 @@ cdef class SMOEngine:
         daj = alpha[j] - old_aj
         self.obj += (Gi * dai + Gj * daj
                      + 0.5 * (self.QD[i] * dai * dai + self.QD[j] * daj * daj) + Qij * dai * daj)
-        if self.single:
-            gl_axpy2_f(active_size, G, <const float*> Q_i, dai, <const float*> Q_j, daj)
-        else:
-            gl_axpy2_d(active_size, G, <const double*> Q_i, dai, <const double*> Q_j, daj)
+        self._scan_axpy2(Q_i, dai, Q_j, daj)
 
         ui = self.status[i] == UPPER_BOUND
         uj = self.status[j] == UPPER_BOUND
@@ -1503,17 +1808,23 @@ cdef class SMOEngine:
                 self.counter = self.shrink_period
                 if self.shrinking:
                     self._do_shrinking()
+            self._scan_begin()
             if self._select(&i, &j) != 0:
+                self._scan_end()
                 self._reconstruct_gradient()
                 self.active_size = self.l
+                self._scan_begin()
                 if self._select(&i, &j) != 0:
+                    self._scan_end()
                     return CONVERGED
                 self.counter = 1   # do shrinking next iteration
             if self.iter >= self.max_iter:   # (checked after the optimality test)
+                self._scan_end()
                 return MAX_ITER
             self.iter += 1
             done += 1
             self._update_pair(i, j)
+            self._scan_end()
         return RUNNING
 
     cdef int _exact_gradient(self, bint threads=False) except -1 nogil:
@@ -1604,10 +1915,11 @@ cdef class SMOEngine:
                     A[j] += cf[e] * v
                     B[j] += cu[e] * v
         else:
-            # Threads as for the columns: only when parallel columns were measured to be faster
-            # (adaptive off: always, tests). On a busy machine the worker is descheduled and the
-            # region's end waits for it (measured: no gain at load 6 on 2 cores).
-            if (not threads and self.tc.adaptive
+            # A long pass (at least EXACT_PAR_MIN kernel values) always uses the threads: its
+            # blocks are scheduled dynamically, so a descheduled worker delays its end by one
+            # block at most. A shorter one only when parallel columns were measured to be
+            # faster (adaptive off: always, tests).
+            if (not threads and self.tc.adaptive and <double> ne * ld < EXACT_PAR_MIN
                     and not (self.tc.par and self.tc.ns_par >= 0 and self.tc.ns_ser >= 0)):
                 nth = 1
             nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
@@ -1785,6 +2097,7 @@ cdef class SMOEngine:
                 "n_shrink": int(self.n_shrink_calls), "n_reconstruct": int(self.n_reconstruct),
                 "cache_mode": "permuted" if self.permuted else "gather",
                 "parallel_columns": int(self.tc.n_par), "serial_columns": int(self.tc.n_ser),
+                "parallel_scans": int(self.sc.n_par), "serial_scans": int(self.sc.n_ser),
                 "n_iter_single": int(self.iter if self.single else max(self.iter_single, 0)),
                 "precision": "single" if self.single else "double",
                 "cache_peak_bytes": float(self.c_peak)}
