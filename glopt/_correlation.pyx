@@ -93,7 +93,8 @@ cdef extern from *:
     }
 
     /* Gaussian rows (kind 0), c <= 2 vectors: out[i * c + q] = sum_e exp(-gamma |xr_i - xc_e|^2)
-       V[e * c + q] for the 32 rows i in [i0, i0 + 32) by gl_gauss_sums32 (glopt/_fastexp.h).
+       V[e * c + q] for the 32 rows i in [i0, i0 + 32), 8 at a time by gl_gauss_sums8x4
+       (glopt/_fastexp.h).
        XrT: d x ld, column i = row i; Xc: k x d row-major. */
     #ifdef GL_HAVE_V8
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -105,8 +106,9 @@ cdef extern from *:
                              double* out) {
         double s0[32] = {0.0}, s1[32] = {0.0};
         Py_ssize_t t;
-        gl_gauss_sums32(gamma, d, XrT, ld, i0, sq_r, Xc, NULL, sq_c, k, V, c == 2 ? V + 1 : NULL,
-                        c, s0, s1);
+        for (t = 0; t < 32; t += 8)
+            gl_gauss_sums8x4(gamma, d, XrT, ld, i0 + t, sq_r, Xc, NULL, sq_c, k, V,
+                             c == 2 ? V + 1 : NULL, c, s0 + t, s1 + t);
         for (t = 0; t < 32; t++) {
             out[(i0 + t) * c] = s0[t];
             if (c == 2) out[(i0 + t) * c + 1] = s1[t];

@@ -101,43 +101,77 @@ static inline __attribute__((always_inline)) VD NAME(VD x) {                    
 GL_DEF_EXP_NEG_VEC(gl_exp_neg_v8, gl_v8d, gl_v8l)
 GL_DEF_EXP_NEG_VEC(gl_exp_neg_v32, gl_v32d, gl_v32l)
 
-/* Gaussian sums for W points held in registers: for t < W,
+/* Gaussian sums for 8 points held in registers: for t < 8,
        s0[t] += sum_e c0[e cs] exp(-gamma |x_e - z_{j+t}|^2)   (s1 likewise with c1 unless NULL),
    z_{j+t} column j + t of ZT (d x ld, squared norms sqz), x_e row rows[e] (rows NULL: row e) of
    the row-major X (d columns, squared norms sqx); the sum over e in order. Each x_e is read once
-   per W points and the points' d values stay in L1, where a column of values per x_e would be
-   streamed through memory. Shared by the SMO's blocked gradient (K) and the S products. */
-#define GL_DEF_GAUSS_SUMS(NAME, VD, VL, EXP)                                                   \
-static inline __attribute__((always_inline)) void NAME(                                        \
-        double gamma, ptrdiff_t d, const double* ZT, ptrdiff_t ld, ptrdiff_t j,                \
-        const double* sqz, const double* X, const int* rows, const double* sqx, ptrdiff_t ne,  \
-        const double* c0, const double* c1, ptrdiff_t cs, double* s0, double* s1) {            \
-    const VD zero = {0.0};                                                                     \
-    const double fl = GL_D2_FLOOR(d);                                                          \
-    VD a, b = zero, sz, zm;                                                                    \
-    ptrdiff_t e, m;                                                                            \
-    memcpy(&a, s0, sizeof(a));                                                                 \
-    if (c1 != NULL) memcpy(&b, s1, sizeof(b));                                                 \
-    memcpy(&sz, sqz + j, sizeof(sz));                                                          \
-    for (e = 0; e < ne; e++) {                                                                 \
-        const ptrdiff_t r = rows != NULL ? (ptrdiff_t) rows[e] : e;                            \
-        const double* xe = X + r * d;                                                          \
-        VD acc = zero, v;                                                                      \
-        for (m = 0; m < d; m++) {                                                              \
-            memcpy(&zm, ZT + m * ld + j, sizeof(zm));                                          \
-            acc = acc + xe[m] * zm;                                                            \
-        }                                                                                      \
-        v = sqx[r] + sz - 2.0 * acc;                                                           \
-        v = (VD) ((VL) v & (VL) (v > fl * (sqx[r] + sz)));   /* gl_d2's rule: below it, 0 */   \
-        v = EXP(-gamma * v);                                                                   \
-        a = a + c0[e * cs] * v;                                                                \
-        if (c1 != NULL) b = b + c1[e * cs] * v;                                                \
-    }                                                                                          \
-    memcpy(s0, &a, sizeof(a));                                                                 \
-    if (c1 != NULL) memcpy(s1, &b, sizeof(b));                                                 \
+   per 8 points and the points' d values stay in L1, where a column of values per x_e would be
+   streamed through memory. Four x_e at a time: each load of the points' values feeds four
+   inner products, and the four exps are independent chains (one would be latency-bound); with
+   wider blocks of points the accumulators no longer fit the registers beside the exps. Every
+   term has the same expression, added to the sums in the order of e. Shared by the SMO's
+   blocked gradient (K) and the S products. */
+#define GL_GAUSS_TERM8(ACC, R, V)                                                              \
+    do {                                                                                       \
+        V = sqx[R] + sz - 2.0 * ACC;                                                           \
+        V = (gl_v8d) ((gl_v8l) V & (gl_v8l) (V > fl * (sqx[R] + sz)));                         \
+        V = gl_exp_neg_v8(-gamma * V);                                                         \
+    } while (0)
+static inline __attribute__((always_inline)) void gl_gauss_sums8x4(
+        double gamma, ptrdiff_t d, const double* ZT, ptrdiff_t ld, ptrdiff_t j,
+        const double* sqz, const double* X, const int* rows, const double* sqx, ptrdiff_t ne,
+        const double* c0, const double* c1, ptrdiff_t cs, double* s0, double* s1) {
+    const gl_v8d zero = {0.0};
+    const double fl = GL_D2_FLOOR(d);
+    gl_v8d a, b = zero, sz, zm;
+    ptrdiff_t e = 0, m;
+    memcpy(&a, s0, sizeof(a));
+    if (c1 != NULL) memcpy(&b, s1, sizeof(b));
+    memcpy(&sz, sqz + j, sizeof(sz));
+    for (; e + 4 <= ne; e += 4) {
+        const ptrdiff_t r0 = rows != NULL ? (ptrdiff_t) rows[e] : e;
+        const ptrdiff_t r1 = rows != NULL ? (ptrdiff_t) rows[e + 1] : e + 1;
+        const ptrdiff_t r2 = rows != NULL ? (ptrdiff_t) rows[e + 2] : e + 2;
+        const ptrdiff_t r3 = rows != NULL ? (ptrdiff_t) rows[e + 3] : e + 3;
+        const double *x0 = X + r0 * d, *x1 = X + r1 * d, *x2 = X + r2 * d, *x3 = X + r3 * d;
+        gl_v8d acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero, v0, v1, v2, v3;
+        for (m = 0; m < d; m++) {
+            memcpy(&zm, ZT + m * ld + j, sizeof(zm));
+            acc0 = acc0 + x0[m] * zm;
+            acc1 = acc1 + x1[m] * zm;
+            acc2 = acc2 + x2[m] * zm;
+            acc3 = acc3 + x3[m] * zm;
+        }
+        GL_GAUSS_TERM8(acc0, r0, v0);
+        GL_GAUSS_TERM8(acc1, r1, v1);
+        GL_GAUSS_TERM8(acc2, r2, v2);
+        GL_GAUSS_TERM8(acc3, r3, v3);
+        a = a + c0[e * cs] * v0;
+        a = a + c0[(e + 1) * cs] * v1;
+        a = a + c0[(e + 2) * cs] * v2;
+        a = a + c0[(e + 3) * cs] * v3;
+        if (c1 != NULL) {
+            b = b + c1[e * cs] * v0;
+            b = b + c1[(e + 1) * cs] * v1;
+            b = b + c1[(e + 2) * cs] * v2;
+            b = b + c1[(e + 3) * cs] * v3;
+        }
+    }
+    for (; e < ne; e++) {
+        const ptrdiff_t r = rows != NULL ? (ptrdiff_t) rows[e] : e;
+        const double* xe = X + r * d;
+        gl_v8d acc = zero, v;
+        for (m = 0; m < d; m++) {
+            memcpy(&zm, ZT + m * ld + j, sizeof(zm));
+            acc = acc + xe[m] * zm;
+        }
+        GL_GAUSS_TERM8(acc, r, v);
+        a = a + c0[e * cs] * v;
+        if (c1 != NULL) b = b + c1[e * cs] * v;
+    }
+    memcpy(s0, &a, sizeof(a));
+    if (c1 != NULL) memcpy(s1, &b, sizeof(b));
 }
-GL_DEF_GAUSS_SUMS(gl_gauss_sums8, gl_v8d, gl_v8l, gl_exp_neg_v8)
-GL_DEF_GAUSS_SUMS(gl_gauss_sums32, gl_v32d, gl_v32l, gl_exp_neg_v32)
 #pragma GCC diagnostic pop
 #define GL_HAVE_V8 1
 #endif

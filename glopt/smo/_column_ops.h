@@ -91,7 +91,13 @@ GL_SCAN_CLONES static void gl_select_nu(Py_ssize_t n, const double* restrict G, 
    over I_low of y_j G_j within each class. A class without i has Gmax = -HUGE_VAL, so that none
    of its j qualifies (its column pointer must still be readable: pass the other class's).
 
-   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy: G += c Q;
+   gl_gather_wss3_j / gl_gather_nu_wss3_j (gather mode): the same choices with the columns of i
+   (of i_p, i_n) gathered from their kernel columns in the same pass (the entries gl_gather
+   writes, also written to Qi / Qp, Qn for the update).
+
+   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy2_up / gl_axpy2_nu: the
+   same update and, in the same pass, the next iteration's choice of i (gl_select_up's /
+   gl_select_nu's with upm, sgn = -1, on the updated G); gl_axpy: G += c Q;
    gl_gather: out[k] = yt y[k] col[rows[k]], a column of Q from a cached kernel column in gather
    mode (LIBSVM's SVR_Q::get_Q; left to gcc's scalar loads, which AMD cores run faster than the
    AVX-512 gather instruction). */
@@ -158,10 +164,166 @@ GL_SCAN_CLONES static int gl_select_nu_wss3_j_##SUF(Py_ssize_t n, const double* 
     *gmaxn2 = g2n;                                                                          \
     return idx;                                                                             \
 }                                                                                           \
+GL_SCAN_CLONES static int gl_gather_wss3_j_##SUF(Py_ssize_t n, const double* restrict G,    \
+                                  const double* restrict y, const double* restrict lowm,    \
+                                  const double* restrict QD, const QT* restrict col,        \
+                                  const int* restrict rows, QT* restrict Qi,                \
+                                  double Gmax, double QDi, double yi, double tau,           \
+                                  double* restrict score, double* restrict lowyg,           \
+                                  double* gmax2) {                                          \
+    Py_ssize_t j;                                                                           \
+    double best = -0.5, g2 = -HUGE_VAL;                                                     \
+    int idx = -1;                                                                           \
+    for (j = 0; j < n; j++) {                                                               \
+        double yj = y[j];                                                                   \
+        QT qv = (QT) (yi * yj * (double) col[rows[j]]);                                     \
+        double yg = yj * G[j];                                                              \
+        double gd = Gmax + yg;                                                              \
+        double q = QDi + QD[j] - 2.0 * yi * yj * (double) qv;                               \
+        double sc;                                                                          \
+        Qi[j] = qv;                                                                         \
+        q = q > 0 ? q : tau;                                                                \
+        sc = (gd * gd) / q;                                                                 \
+        sc = gd > 0 ? sc : -1.0;                                                            \
+        score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
+        lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
+    }                                                                                       \
+    for (j = 0; j < n; j++) {                                                               \
+        double sc = score[j], v = lowyg[j];                                                 \
+        if (sc >= best) { best = sc; idx = (int) j; }                                       \
+        g2 = v > g2 ? v : g2;                                                               \
+    }                                                                                       \
+    *gmax2 = g2;                                                                            \
+    return idx;                                                                             \
+}                                                                                           \
+GL_SCAN_CLONES static int gl_gather_nu_wss3_j_##SUF(Py_ssize_t n, const double* restrict G, \
+                                     const double* restrict y, const double* restrict lowm, \
+                                     const double* restrict QD, const QT* restrict colp,    \
+                                     const QT* restrict coln, const int* restrict rows,     \
+                                     QT* restrict Qp, QT* restrict Qn, double Gmaxp,        \
+                                     double Gmaxn, double QDp, double QDn, double tau,      \
+                                     double* restrict score, double* restrict lowyg,        \
+                                     double* gmaxp2, double* gmaxn2) {                      \
+    Py_ssize_t j;                                                                           \
+    double best = -0.5, g2p = -HUGE_VAL, g2n = -HUGE_VAL;                                   \
+    int idx = -1;                                                                           \
+    for (j = 0; j < n; j++) {                                                               \
+        double yj = y[j];                                                                   \
+        QT qp = (QT) (yj * (double) colp[rows[j]]);     /* y_p = +1, y_n = -1 */            \
+        QT qn = (QT) (-1.0 * yj * (double) coln[rows[j]]);                                  \
+        double yg = yj * G[j];                                                              \
+        double gd = (yj > 0 ? Gmaxp : Gmaxn) + yg;                                          \
+        double qij = yj > 0 ? (double) qp : (double) qn;                                    \
+        double q = (yj > 0 ? QDp : QDn) + QD[j] - 2.0 * qij;                                \
+        double sc;                                                                          \
+        Qp[j] = qp;                                                                         \
+        Qn[j] = qn;                                                                         \
+        q = q > 0 ? q : tau;                                                                \
+        sc = (gd * gd) / q;                                                                 \
+        sc = gd > 0 ? sc : -1.0;                                                            \
+        score[j] = lowm[j] > 0.5 ? sc : -1.0;                                               \
+        lowyg[j] = lowm[j] > 0.5 ? yg : -HUGE_VAL;                                          \
+    }                                                                                       \
+    for (j = 0; j < n; j++) {                                                               \
+        double sc = score[j], v = lowyg[j];                                                 \
+        if (sc >= best) { best = sc; idx = (int) j; }                                       \
+        if (y[j] > 0) g2p = v > g2p ? v : g2p;                                              \
+        else g2n = v > g2n ? v : g2n;                                                       \
+    }                                                                                       \
+    *gmaxp2 = g2p;                                                                          \
+    *gmaxn2 = g2n;                                                                          \
+    return idx;                                                                             \
+}                                                                                           \
 GL_SCAN_CLONES static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G, const QT* restrict a,          \
                            double da, const QT* restrict b, double db) {                    \
     Py_ssize_t k;                                                                           \
     for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                \
+}                                                                                           \
+GL_SCAN_CLONES static int gl_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,              \
+                                            const QT* restrict a, double da,                \
+                                            const QT* restrict b, double db,                \
+                                            const double* restrict y,                       \
+                                            const double* restrict upm, double* gmax) {     \
+    Py_ssize_t k;                                                                           \
+    double best = -HUGE_VAL;                                                                \
+    int idx = -1;                                                                           \
+    for (k = 0; k < n; k++) {                                                               \
+        double g = G[k] + ((double) a[k] * da + (double) b[k] * db);                        \
+        double v = upm[k] > 0.5 ? -(y[k] * g) : -HUGE_VAL;                                  \
+        G[k] = g;                                                                           \
+        if (v >= best) { best = v; idx = (int) k; }                                         \
+    }                                                                                       \
+    *gmax = best;                                                                           \
+    return best == -HUGE_VAL ? -1 : idx;                                                    \
+}                                                                                           \
+GL_SCAN_CLONES static void gl_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,              \
+                                             const QT* restrict a, double da,               \
+                                             const QT* restrict b, double db,               \
+                                             const double* restrict y,                      \
+                                             const double* restrict upm, double* gp,        \
+                                             int* ip, double* gn, int* in) {                \
+    Py_ssize_t k;                                                                           \
+    double bp = -HUGE_VAL, bn = -HUGE_VAL;                                                  \
+    int kp = -1, kn = -1;                                                                   \
+    for (k = 0; k < n; k++) {                                                               \
+        double g = G[k] + ((double) a[k] * da + (double) b[k] * db);                        \
+        double v = upm[k] > 0.5 ? -(y[k] * g) : -HUGE_VAL;                                  \
+        G[k] = g;                                                                           \
+        if (y[k] > 0) {                                                                     \
+            if (v >= bp) { bp = v; kp = (int) k; }                                          \
+        } else {                                                                            \
+            if (v >= bn) { bn = v; kn = (int) k; }                                          \
+        }                                                                                   \
+    }                                                                                       \
+    *gp = bp;                                                                               \
+    *gn = bn;                                                                               \
+    *ip = bp == -HUGE_VAL ? -1 : kp;                                                        \
+    *in = bn == -HUGE_VAL ? -1 : kn;                                                        \
+}                                                                                           \
+GL_SCAN_CLONES static int gl_gather_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,       \
+                                            const QT* restrict a, double da,                \
+                                            const QT* restrict col,                         \
+                                            const int* restrict rows, double yb, double db, \
+                                            const double* restrict y,                       \
+                                            const double* restrict upm, double* gmax) {     \
+    Py_ssize_t k;                                                                           \
+    double best = -HUGE_VAL;                                                                \
+    int idx = -1;                                                                           \
+    for (k = 0; k < n; k++) {                                                               \
+        QT bk = (QT) (yb * y[k] * (double) col[rows[k]]);                                   \
+        double g = G[k] + ((double) a[k] * da + (double) bk * db);                          \
+        double v = upm[k] > 0.5 ? -(y[k] * g) : -HUGE_VAL;                                  \
+        G[k] = g;                                                                           \
+        if (v >= best) { best = v; idx = (int) k; }                                         \
+    }                                                                                       \
+    *gmax = best;                                                                           \
+    return best == -HUGE_VAL ? -1 : idx;                                                    \
+}                                                                                           \
+GL_SCAN_CLONES static void gl_gather_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,       \
+                                             const QT* restrict a, double da,               \
+                                             const QT* restrict col,                        \
+                                             const int* restrict rows, double yb,           \
+                                             double db, const double* restrict y,           \
+                                             const double* restrict upm, double* gp,        \
+                                             int* ip, double* gn, int* in) {                \
+    Py_ssize_t k;                                                                           \
+    double bp = -HUGE_VAL, bn = -HUGE_VAL;                                                  \
+    int kp = -1, kn = -1;                                                                   \
+    for (k = 0; k < n; k++) {                                                               \
+        QT bk = (QT) (yb * y[k] * (double) col[rows[k]]);                                   \
+        double g = G[k] + ((double) a[k] * da + (double) bk * db);                          \
+        double v = upm[k] > 0.5 ? -(y[k] * g) : -HUGE_VAL;                                  \
+        G[k] = g;                                                                           \
+        if (y[k] > 0) {                                                                     \
+            if (v >= bp) { bp = v; kp = (int) k; }                                          \
+        } else {                                                                            \
+            if (v >= bn) { bn = v; kn = (int) k; }                                          \
+        }                                                                                   \
+    }                                                                                       \
+    *gp = bp;                                                                               \
+    *gn = bn;                                                                               \
+    *ip = bp == -HUGE_VAL ? -1 : kp;                                                        \
+    *in = bn == -HUGE_VAL ? -1 : kn;                                                        \
 }                                                                                           \
 GL_SCAN_CLONES static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,                       \
                           const QT* restrict a) {                                           \

@@ -190,10 +190,10 @@ static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, in
    x_e the data rows rows[e] (row-major X, squared norms sq), z_j and sqv as in gl_kblock. The
    sums run over e in order; which path computes entry j depends only on j's place in
    [j0, j1), and the caller's blocks do not depend on the number of threads, so neither does
-   the result. RBF: 32 (then 8) entries j at a time by gl_gauss_sums (glopt/_fastexp.h; four
-   interleaved exp chains at 32, one would be latency-bound), with fused multiply-adds where
-   the target has them (1.24x; entries may differ from gl_kblock's in the last bit); other
-   kernels and the remainder: through gl_kblock and a scratch block tb. */
+   the result. RBF: 8 entries j at a time by gl_gauss_sums8x4 (glopt/_fastexp.h; four
+   support vectors at a time, whose exps are independent chains: one would be latency-bound),
+   with fused multiply-adds where the target has them (entries may differ from gl_kblock's in
+   the last bit); other kernels and the remainder: through gl_kblock and a scratch block tb. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
@@ -209,10 +209,8 @@ static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int deg
     Py_ssize_t e, j, k;
 #ifdef GL_HAVE_V8
     if (kind == GL_K_RBF) {
-        for (j = j0; j + 32 <= j1; j += 32)
-            gl_gauss_sums32(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
-        for (; j + 8 <= j1; j += 8)
-            gl_gauss_sums8(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
+        for (j = j0; j + 8 <= j1; j += 8)
+            gl_gauss_sums8x4(gamma, d, XT, ld, j, sqv, X, rows, sq, ne, cf, cu, 1, A + j, B + j);
         j0 = j;   /* the remainder below, by the scalar path */
     }
 #endif

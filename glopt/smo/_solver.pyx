@@ -138,6 +138,48 @@ cdef extern from "_column_ops.h":
                     double db) noexcept nogil
     void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
     void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
+    int gl_axpy2_up_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
+                      double db, const double* y, const double* upm, double* gmax) noexcept nogil
+    int gl_axpy2_up_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
+                      double db, const double* y, const double* upm, double* gmax) noexcept nogil
+    void gl_axpy2_nu_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
+                       double db, const double* y, const double* upm, double* gp, int* ip,
+                       double* gn, int* in_) noexcept nogil
+    void gl_axpy2_nu_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
+                       double db, const double* y, const double* upm, double* gp, int* ip,
+                       double* gn, int* in_) noexcept nogil
+    int gl_gather_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const double* col, const int* rows, double* Qi,
+                           double Gmax, double QDi, double yi, double tau, double* score,
+                           double* lowyg, double* gmax2) noexcept nogil
+    int gl_gather_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const float* col, const int* rows, float* Qi,
+                           double Gmax, double QDi, double yi, double tau, double* score,
+                           double* lowyg, double* gmax2) noexcept nogil
+    int gl_gather_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const double* colp, const double* coln,
+                              const int* rows, double* Qp, double* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* score,
+                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_gather_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const float* colp, const float* coln,
+                              const int* rows, float* Qp, float* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* score,
+                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_gather_axpy2_up_d(Py_ssize_t n, double* G, const double* a, double da,
+                             const double* col, const int* rows, double yb, double db,
+                             const double* y, const double* upm, double* gmax) noexcept nogil
+    int gl_gather_axpy2_up_f(Py_ssize_t n, double* G, const float* a, double da, const float* col,
+                             const int* rows, double yb, double db, const double* y,
+                             const double* upm, double* gmax) noexcept nogil
+    void gl_gather_axpy2_nu_d(Py_ssize_t n, double* G, const double* a, double da,
+                              const double* col, const int* rows, double yb, double db,
+                              const double* y, const double* upm, double* gp, int* ip,
+                              double* gn, int* in_) noexcept nogil
+    void gl_gather_axpy2_nu_f(Py_ssize_t n, double* G, const float* a, double da,
+                              const float* col, const int* rows, double yb, double db,
+                              const double* y, const double* upm, double* gp, int* ip,
+                              double* gn, int* in_) noexcept nogil
     void gl_gather_d(Py_ssize_t n, double* out, const double* col, const int* rows,
                      const double* y, double yt) noexcept nogil
     void gl_gather_f(Py_ssize_t n, float* out, const float* col, const int* rows,
@@ -190,6 +232,10 @@ cdef Py_ssize_t SCAN_PAR_MIN = 4096
 # Most threads a scan splits into (the slots of the per-thread partial results).
 cdef enum:
     SCAN_MAX_THREADS = 64
+# Thread controls per size class (lengths from par_min up, doubling; the last open-ended): the
+# cost of a parallel region is about fixed, so whether it pays depends on the length.
+cdef enum:
+    N_SIZE_CLASSES = 6
 # Kernel values of an exact gradient pass from which it always runs on the engine's threads.
 cdef double EXACT_PAR_MIN = 4194304.0
 # Sparse data with at most this many features: inner products through a dense scatter buffer of d
@@ -293,6 +339,16 @@ cdef void _tc_init(ThreadCtl* tc, int nthreads, bint adaptive, Py_ssize_t par_mi
     tc.last_par = False
 
 
+cdef inline int _size_class(Py_ssize_t n, Py_ssize_t par_min) noexcept nogil:
+    """The size class of a call of n entries (n >= par_min)."""
+    cdef int c = 0
+    cdef Py_ssize_t m = 2 * par_min
+    while n >= m and c < N_SIZE_CLASSES - 1:
+        c += 1
+        m *= 2
+    return c
+
+
 cdef inline bint _tc_choose(ThreadCtl* tc, bint* probe) noexcept nogil:
     """The mode of the next eligible call: measure both first, then the cheaper one with
     occasional probes of the other (*probe set for those)."""
@@ -335,7 +391,9 @@ cdef void _tc_record(ThreadCtl* tc, bint par, bint probe, double seconds,
         tc.ns_ser = cost if tc.ns_ser < 0 else 0.7 * tc.ns_ser + 0.3 * cost
     if tc.ns_ser < 0 or tc.ns_par < 0:
         return
-    if tc.ns_par < 0.9 * tc.ns_ser:
+    # hysteresis: parallel stays until it is clearly the slower mode (a serial spell lets the
+    # worker fall asleep, which costs the next parallel call of any kind its wake-up)
+    if tc.ns_par < (1.1 if tc.par else 0.95) * tc.ns_ser:
         if not tc.par or probe:
             tc.gap_par = 16
             tc.countdown = 256       # refresh the serial estimate now and then
@@ -594,7 +652,7 @@ cdef class SMOEngine:
     cdef bint shrinking
     cdef bint gbar_valid
     cdef int n_threads
-    cdef ThreadCtl tc
+    cdef ThreadCtl tc[N_SIZE_CLASSES]    # kernel columns, per size class
     cdef bint single         # cache columns are float32 (LIBSVM's Qfloat), else float64
     cdef bint nu             # LIBSVM's Solver_NU: pairs, stopping rule, shrinking and bias per class
     cdef double cache_bytes
@@ -628,7 +686,8 @@ cdef class SMOEngine:
     # when scan_par: each thread takes one contiguous chunk of the active set and the chunks'
     # results are combined in order, so that maxima, their indices (ties to the last) and every
     # entry are those of one sequential scan whatever the number of threads.
-    cdef ThreadCtl sc
+    cdef ThreadCtl sc[N_SIZE_CLASSES]    # per size class of the active set
+    cdef int sc_class        # this iteration's
     cdef bint scan_par
     cdef bint scan_probe
     cdef double scan_time    # seconds spent in this iteration's scans
@@ -639,6 +698,14 @@ cdef class SMOEngine:
     cdef double pv3[SCAN_MAX_THREADS]
     cdef int pi0[SCAN_MAX_THREADS]
     cdef int pi1[SCAN_MAX_THREADS]
+    # The update of an iteration also makes the next one's first choice (i over I_up, per sign
+    # class in nu mode) in the same pass over G; valid until G, the statuses or the positions
+    # change otherwise (shrinking, reconstruction, precision change).
+    cdef bint up_valid
+    cdef int up_i
+    cdef int up_in
+    cdef double up_g
+    cdef double up_gn
 
     def __cinit__(self):
         self.xrow = NULL
@@ -778,15 +845,19 @@ cdef class SMOEngine:
     cdef int _set_options(self, double tol, int wss, bint shrinking, double cache_bytes,
                           int n_threads, long long max_iter, bint adaptive_threads,
                           Py_ssize_t par_min, bint single, bint nu) except -1:
-        """The solver's options and its thread control."""
+        """The solver's options and its thread controls."""
+        cdef int c
         self.tol = tol
         self.wss = wss
         self.shrinking = shrinking
         self.n_threads = max(1, n_threads)
-        _tc_init(&self.tc, self.n_threads, adaptive_threads, PAR_MIN if par_min < 0 else par_min)
-        _tc_init(&self.sc, min(self.n_threads, SCAN_MAX_THREADS), adaptive_threads,
-                 SCAN_PAR_MIN if par_min < 0 else par_min)
+        for c in range(N_SIZE_CLASSES):
+            _tc_init(&self.tc[c], self.n_threads, adaptive_threads,
+                     PAR_MIN if par_min < 0 else par_min)
+            _tc_init(&self.sc[c], min(self.n_threads, SCAN_MAX_THREADS), adaptive_threads,
+                     SCAN_PAR_MIN if par_min < 0 else par_min)
         self.scan_par = False
+        self.up_valid = False
         self.single = single
         self.nu = nu
         self.cache_bytes = cache_bytes
@@ -870,7 +941,7 @@ cdef class SMOEngine:
                                                  ptr[r + 1], ptr[r], ptr[r + 1])
             self.kd.ld = l if self.permuted else n
             if sparse_dot == "scatter" or (sparse_dot == "auto" and self.kd.d <= SPARSE_SCATTER_MAX):
-                self.kd.wbuf = <double*> calloc(max(self.tc.nthreads * self.kd.d, 1),
+                self.kd.wbuf = <double*> calloc(max(self.tc[0].nthreads * self.kd.d, 1),
                                                 sizeof(double))
                 if self.kd.wbuf == NULL:
                     raise MemoryError()
@@ -1171,7 +1242,7 @@ cdef class SMOEngine:
                 nh += 1
             h = self.c_next[h]
         if <double> nh * self.n_sw >= 65536.0:
-            nth = self.tc.nthreads
+            nth = self.tc[0].nthreads
         for e in prange(nh, schedule="dynamic", num_threads=nth):
             self.sw_drop[e] = _swap_entries(self.c_data[self.sw_heads[e]],
                                             self.c_len[self.sw_heads[e]], self.sw_pairs,
@@ -1200,40 +1271,68 @@ cdef class SMOEngine:
     cdef const void* _get_q(self, int t, int length) except NULL nogil:
         """Column t of Q on positions [0, length), float* or double* (self.single)."""
         cdef void* data
-        cdef void* buf
-        cdef int start, r, b
+        cdef const void* col
+        cdef int start, b
         if self.permuted:
             start = self._cache_get(t, &data, length)
             if start < length:
                 if self.single:
                     _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, NULL,
-                          <float*> data, start, length, &self.tc)
+                          <float*> data, start, length, self._col_ctl(length - start))
                 else:
                     _fill(&self.kd, self.xrow[t], self.y, self.y[t], self.xrow, <double*> data,
-                          NULL, start, length, &self.tc)
+                          NULL, start, length, self._col_ctl(length - start))
                 self.kernel_evals += length - start
             return data
-        r = self.xrow[t]
-        start = self._cache_get(r, &data, self.n)
-        if start < self.n:
-            if self.single:
-                _fill(&self.kd, r, NULL, 1.0, NULL, NULL, <float*> data, start, self.n, &self.tc)
-            else:
-                _fill(&self.kd, r, NULL, 1.0, NULL, <double*> data, NULL, start, self.n, &self.tc)
-            self.kernel_evals += self.n - start
+        col = self._kernel_column(self.xrow[t])
         # an iteration asks for the column of i in the selection and again in the update:
         # a buffer that still holds it is reused (LIBSVM gathers it again)
+        b = self._buf_find(t, length)
+        if b >= 0:
+            return self._buf(b)
+        b = self._buf_claim(t, length)
+        self._scan_gather(col, self._buf(b), self.y[t], length)
+        return self._buf(b)
+
+    cdef const void* _kernel_column(self, int r) except NULL nogil:
+        """Gather mode: the cached kernel column of data row r (all n entries)."""
+        cdef void* data
+        cdef int start = self._cache_get(r, &data, self.n)
+        if start < self.n:
+            if self.single:
+                _fill(&self.kd, r, NULL, 1.0, NULL, NULL, <float*> data, start, self.n,
+                      self._col_ctl(self.n - start))
+            else:
+                _fill(&self.kd, r, NULL, 1.0, NULL, <double*> data, NULL, start, self.n,
+                      self._col_ctl(self.n - start))
+            self.kernel_evals += self.n - start
+        return data
+
+    cdef inline ThreadCtl* _col_ctl(self, Py_ssize_t length) noexcept nogil:
+        """The thread control of kernel columns of this length."""
+        if length < self.tc[0].par_min:
+            return &self.tc[0]
+        return &self.tc[_size_class(length, self.tc[0].par_min)]
+
+    cdef inline void* _buf(self, int b) noexcept nogil:
+        return self.buf0 if b == 0 else self.buf1
+
+    cdef inline int _buf_find(self, int t, int length) noexcept nogil:
+        """The gather buffer holding column t on [0, length) (the other one is filled next), or -1."""
+        cdef int b
         for b in range(2):
             if self.buf_var[b] == t and self.buf_len[b] >= length:
                 self.next_buf = 1 - b
-                return self.buf0 if b == 0 else self.buf1
-        b = self.next_buf
-        buf = self.buf0 if b == 0 else self.buf1
+                return b
+        return -1
+
+    cdef inline int _buf_claim(self, int t, int length) noexcept nogil:
+        """The gather buffer that column t on [0, length) is to be written to."""
+        cdef int b = self.next_buf
         self.next_buf = 1 - b
-        self._scan_gather(data, buf, self.y[t], length)
         self.buf_var[b] = t
         self.buf_len[b] = length
-        return buf
+        return b
 
 
     # ------------------------------------------------------------------ scans
@@ -1241,24 +1340,29 @@ cdef class SMOEngine:
         """Choose the mode of this iteration's scans (parallel only on a large active set)."""
         self.scan_time = 0.0
         self.scan_entries = 0
-        if self.sc.nthreads > 1 and self.active_size >= self.sc.par_min:
-            self.scan_par = _tc_choose(&self.sc, &self.scan_probe)
+        if self.sc[0].nthreads > 1 and self.active_size >= self.sc[0].par_min:
+            self.sc_class = _size_class(self.active_size, self.sc[0].par_min)
+            self.scan_par = _tc_choose(&self.sc[self.sc_class], &self.scan_probe)
         else:
             self.scan_par = False
             self.scan_probe = False
 
     cdef inline void _scan_end(self) noexcept nogil:
         """Account this iteration's scans to their thread control."""
-        if self.scan_entries > 0 and self.sc.nthreads > 1 and self.active_size >= self.sc.par_min:
-            _tc_record(&self.sc, self.scan_par, self.scan_probe, self.scan_time,
+        if self.scan_entries > 0 and self.sc[0].nthreads > 1 and self.active_size >= self.sc[0].par_min:
+            _tc_record(&self.sc[self.sc_class], self.scan_par, self.scan_probe, self.scan_time,
                        self.scan_entries)
         self.scan_par = False
 
     cdef int _scan_up(self, double* gmax) noexcept nogil:
-        """gl_select_up on the active set."""
+        """gl_select_up on the active set (made by the last update where still valid)."""
         cdef Py_ssize_t n = self.active_size, a, b
-        cdef int c, nth = self.sc.nthreads, i = -1
-        cdef double t0 = _now(), best = -INF
+        cdef int c, nth = self.sc[0].nthreads, i = -1
+        cdef double t0, best = -INF
+        if self.up_valid and not self.nu:
+            gmax[0] = self.up_g
+            return self.up_i
+        t0 = _now()
         if not self.scan_par:
             i = gl_select_up(n, self.G, self.y, self.upm, gmax)
         else:
@@ -1280,10 +1384,17 @@ cdef class SMOEngine:
 
     cdef void _scan_nu(self, const double* mask, double sgn, double* gp, int* ip, double* gn,
                        int* in_) noexcept nogil:
-        """gl_select_nu on the active set."""
+        """gl_select_nu on the active set (with upm: made by the last update where still valid)."""
         cdef Py_ssize_t n = self.active_size, a, b
-        cdef int c, nth = self.sc.nthreads
-        cdef double t0 = _now()
+        cdef int c, nth = self.sc[0].nthreads
+        cdef double t0
+        if self.up_valid and self.nu and mask == self.upm and sgn == -1.0:
+            gp[0] = self.up_g
+            ip[0] = self.up_i
+            gn[0] = self.up_gn
+            in_[0] = self.up_in
+            return
+        t0 = _now()
         if not self.scan_par:
             gl_select_nu(n, self.G, self.y, mask, sgn, gp, ip, gn, in_)
         else:
@@ -1310,36 +1421,45 @@ cdef class SMOEngine:
         self.scan_time += _now() - t0
         self.scan_entries += n
 
-    cdef int _scan_wss3_j(self, const void* Q_i, double Gmax, double QDi, double yi,
-                          double* gmax2) noexcept nogil:
-        """gl_select_wss3_j_f / _d on the active set."""
+    cdef int _scan_wss3_j_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_i,
+                                const void* col, void* out, double Gmax, double QDi, double yi,
+                                double* gmax2) noexcept nogil:
+        """gl_select_wss3_j_f / _d on positions [a, b) (index relative to a), or with col not
+        NULL gl_gather_wss3_j_f / _d, which gathers the column of i from col into out."""
+        cdef double* score = self.scratch + a
+        cdef double* lowyg = self.scratch + self.l + a
+        if col != NULL:
+            if self.single:
+                return gl_gather_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
+                                          self.QD + a, <const float*> col, self.xrow + a,
+                                          (<float*> out) + a, Gmax, QDi, yi, TAU, score, lowyg,
+                                          gmax2)
+            return gl_gather_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                                      <const double*> col, self.xrow + a, (<double*> out) + a,
+                                      Gmax, QDi, yi, TAU, score, lowyg, gmax2)
+        if self.single:
+            return gl_select_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                                      (<const float*> Q_i) + a, Gmax, QDi, yi, TAU, score, lowyg,
+                                      gmax2)
+        return gl_select_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                                  (<const double*> Q_i) + a, Gmax, QDi, yi, TAU, score, lowyg,
+                                  gmax2)
+
+    cdef int _scan_wss3_j(self, const void* Q_i, const void* col, void* out, double Gmax,
+                          double QDi, double yi, double* gmax2) noexcept nogil:
+        """The second-order choice of j on the active set (_scan_wss3_j_range's two forms)."""
         cdef Py_ssize_t n = self.active_size, a, b
-        cdef int c, nth = self.sc.nthreads, j = -1
+        cdef int c, nth = self.sc[0].nthreads, j = -1
         cdef double t0 = _now(), best = -0.5, g2 = -INF
         cdef double* score = self.scratch
-        cdef double* lowyg = self.scratch + self.l
         if not self.scan_par:
-            if self.single:
-                j = gl_select_wss3_j_f(n, self.G, self.y, self.lowm, self.QD, <const float*> Q_i,
-                                       Gmax, QDi, yi, TAU, score, lowyg, gmax2)
-            else:
-                j = gl_select_wss3_j_d(n, self.G, self.y, self.lowm, self.QD,
-                                       <const double*> Q_i, Gmax, QDi, yi, TAU, score, lowyg,
-                                       gmax2)
+            j = self._scan_wss3_j_range(0, n, Q_i, col, out, Gmax, QDi, yi, gmax2)
         else:
             for c in prange(nth, schedule="static", num_threads=nth):
                 a = _chunk(n, c, nth)
                 b = _chunk(n, c + 1, nth)
-                if self.single:
-                    self.pi0[c] = gl_select_wss3_j_f(
-                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                        (<const float*> Q_i) + a, Gmax, QDi, yi, TAU, score + a, lowyg + a,
-                        &self.pv1[c])
-                else:
-                    self.pi0[c] = gl_select_wss3_j_d(
-                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                        (<const double*> Q_i) + a, Gmax, QDi, yi, TAU, score + a, lowyg + a,
-                        &self.pv1[c])
+                self.pi0[c] = self._scan_wss3_j_range(a, b, Q_i, col, out, Gmax, QDi, yi,
+                                                      &self.pv1[c])
                 if self.pi0[c] >= 0:
                     self.pi0[c] += a
             # a chunk's best score is its entry of score at the index it chose
@@ -1353,37 +1473,53 @@ cdef class SMOEngine:
         self.scan_entries += n
         return j
 
-    cdef int _scan_nu_wss3_j(self, const void* Q_p, const void* Q_n, double gp, double gn,
+    cdef int _scan_nu_wss3_j_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_p,
+                                   const void* Q_n, const void* colp, const void* coln,
+                                   void* outp, void* outn, double gp, double gn, double QDp,
+                                   double QDn, double* gp2, double* gn2) noexcept nogil:
+        """gl_select_nu_wss3_j_f / _d on positions [a, b) (index relative to a), or with colp
+        not NULL gl_gather_nu_wss3_j_f / _d, which gathers the columns of i_p and i_n."""
+        cdef double* score = self.scratch + a
+        cdef double* lowyg = self.scratch + self.l + a
+        if colp != NULL:
+            if self.single:
+                return gl_gather_nu_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
+                                             self.QD + a, <const float*> colp,
+                                             <const float*> coln, self.xrow + a,
+                                             (<float*> outp) + a, (<float*> outn) + a, gp, gn,
+                                             QDp, QDn, TAU, score, lowyg, gp2, gn2)
+            return gl_gather_nu_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a,
+                                         self.QD + a, <const double*> colp, <const double*> coln,
+                                         self.xrow + a, (<double*> outp) + a,
+                                         (<double*> outn) + a, gp, gn, QDp, QDn, TAU, score,
+                                         lowyg, gp2, gn2)
+        if self.single:
+            return gl_select_nu_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
+                                         self.QD + a, (<const float*> Q_p) + a,
+                                         (<const float*> Q_n) + a, gp, gn, QDp, QDn, TAU, score,
+                                         lowyg, gp2, gn2)
+        return gl_select_nu_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
+                                     (<const double*> Q_p) + a, (<const double*> Q_n) + a, gp,
+                                     gn, QDp, QDn, TAU, score, lowyg, gp2, gn2)
+
+    cdef int _scan_nu_wss3_j(self, const void* Q_p, const void* Q_n, const void* colp,
+                             const void* coln, void* outp, void* outn, double gp, double gn,
                              double QDp, double QDn, double* gp2, double* gn2) noexcept nogil:
-        """gl_select_nu_wss3_j_f / _d on the active set."""
+        """The nu mode's second-order choice of j on the active set (_scan_nu_wss3_j_range)."""
         cdef Py_ssize_t n = self.active_size, a, b
-        cdef int c, nth = self.sc.nthreads, j = -1
+        cdef int c, nth = self.sc[0].nthreads, j = -1
         cdef double t0 = _now(), best = -0.5
         cdef double* score = self.scratch
-        cdef double* lowyg = self.scratch + self.l
         if not self.scan_par:
-            if self.single:
-                j = gl_select_nu_wss3_j_f(n, self.G, self.y, self.lowm, self.QD,
-                                          <const float*> Q_p, <const float*> Q_n, gp, gn, QDp,
-                                          QDn, TAU, score, lowyg, gp2, gn2)
-            else:
-                j = gl_select_nu_wss3_j_d(n, self.G, self.y, self.lowm, self.QD,
-                                          <const double*> Q_p, <const double*> Q_n, gp, gn, QDp,
-                                          QDn, TAU, score, lowyg, gp2, gn2)
+            j = self._scan_nu_wss3_j_range(0, n, Q_p, Q_n, colp, coln, outp, outn, gp, gn, QDp,
+                                           QDn, gp2, gn2)
         else:
             for c in prange(nth, schedule="static", num_threads=nth):
                 a = _chunk(n, c, nth)
                 b = _chunk(n, c + 1, nth)
-                if self.single:
-                    self.pi0[c] = gl_select_nu_wss3_j_f(
-                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                        (<const float*> Q_p) + a, (<const float*> Q_n) + a, gp, gn, QDp, QDn,
-                        TAU, score + a, lowyg + a, &self.pv1[c], &self.pv2[c])
-                else:
-                    self.pi0[c] = gl_select_nu_wss3_j_d(
-                        b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                        (<const double*> Q_p) + a, (<const double*> Q_n) + a, gp, gn, QDp, QDn,
-                        TAU, score + a, lowyg + a, &self.pv1[c], &self.pv2[c])
+                self.pi0[c] = self._scan_nu_wss3_j_range(a, b, Q_p, Q_n, colp, coln, outp, outn,
+                                                         gp, gn, QDp, QDn, &self.pv1[c],
+                                                         &self.pv2[c])
                 if self.pi0[c] >= 0:
                     self.pi0[c] += a
             gp2[0] = -INF
@@ -1398,23 +1534,79 @@ cdef class SMOEngine:
         self.scan_entries += n
         return j
 
+    cdef void _axpy2_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_i, double dai,
+                           const void* Q_j, const void* col_j, double yj, double daj, double* g,
+                           int* i, double* gn, int* in_) noexcept nogil:
+        """The update with the next choice of i (gl_axpy2_up / _nu) on positions [a, b), index
+        relative to a; with col_j not NULL the column of j gathered from it in the pass
+        (gl_gather_axpy2_up / _nu, sign yj)."""
+        cdef double* G = self.G + a
+        cdef const double* y = self.y + a
+        cdef const double* upm = self.upm + a
+        cdef const int* rows = self.xrow + a
+        if self.single:
+            if self.nu:
+                if col_j != NULL:
+                    gl_gather_axpy2_nu_f(b - a, G, (<const float*> Q_i) + a, dai,
+                                         <const float*> col_j, rows, yj, daj, y, upm, g, i, gn,
+                                         in_)
+                else:
+                    gl_axpy2_nu_f(b - a, G, (<const float*> Q_i) + a, dai,
+                                  (<const float*> Q_j) + a, daj, y, upm, g, i, gn, in_)
+            elif col_j != NULL:
+                i[0] = gl_gather_axpy2_up_f(b - a, G, (<const float*> Q_i) + a, dai,
+                                            <const float*> col_j, rows, yj, daj, y, upm, g)
+            else:
+                i[0] = gl_axpy2_up_f(b - a, G, (<const float*> Q_i) + a, dai,
+                                     (<const float*> Q_j) + a, daj, y, upm, g)
+        else:
+            if self.nu:
+                if col_j != NULL:
+                    gl_gather_axpy2_nu_d(b - a, G, (<const double*> Q_i) + a, dai,
+                                         <const double*> col_j, rows, yj, daj, y, upm, g, i, gn,
+                                         in_)
+                else:
+                    gl_axpy2_nu_d(b - a, G, (<const double*> Q_i) + a, dai,
+                                  (<const double*> Q_j) + a, daj, y, upm, g, i, gn, in_)
+            elif col_j != NULL:
+                i[0] = gl_gather_axpy2_up_d(b - a, G, (<const double*> Q_i) + a, dai,
+                                            <const double*> col_j, rows, yj, daj, y, upm, g)
+            else:
+                i[0] = gl_axpy2_up_d(b - a, G, (<const double*> Q_i) + a, dai,
+                                     (<const double*> Q_j) + a, daj, y, upm, g)
+
     cdef void _scan_axpy2(self, const void* Q_i, double dai, const void* Q_j,
-                          double daj) noexcept nogil:
-        """G += Q_i dai + Q_j daj on the active set (gl_axpy2_f / _d)."""
+                          const void* col_j, double yj, double daj) noexcept nogil:
+        """G += Q_i dai + Q_j daj on the active set (Q_j gathered from col_j in the pass when
+        col_j is not NULL), and in the same pass the next iteration's choice of i over I_up (per
+        sign class in nu mode), kept in up_* for _scan_up / _scan_nu."""
         cdef Py_ssize_t n = self.active_size, a, b
-        cdef int c, nth = self.sc.nthreads
+        cdef int c, nth = self.sc[0].nthreads
         cdef double t0 = _now()
         if not self.scan_par:
             nth = 1
         for c in prange(nth, schedule="static", num_threads=nth):
             a = _chunk(n, c, nth)
             b = _chunk(n, c + 1, nth)
-            if self.single:
-                gl_axpy2_f(b - a, self.G + a, (<const float*> Q_i) + a, dai,
-                           (<const float*> Q_j) + a, daj)
-            else:
-                gl_axpy2_d(b - a, self.G + a, (<const double*> Q_i) + a, dai,
-                           (<const double*> Q_j) + a, daj)
+            self._axpy2_range(a, b, Q_i, dai, Q_j, col_j, yj, daj, &self.pv0[c], &self.pi0[c],
+                              &self.pv1[c], &self.pi1[c])
+            if self.pi0[c] >= 0:
+                self.pi0[c] += a
+            if self.nu and self.pi1[c] >= 0:
+                self.pi1[c] += a
+        # the chunks' choices combined as in _scan_up / _scan_nu
+        self.up_g = -INF
+        self.up_gn = -INF
+        self.up_i = -1
+        self.up_in = -1
+        for c in range(nth):
+            if self.pi0[c] >= 0 and self.pv0[c] >= self.up_g:
+                self.up_g = self.pv0[c]
+                self.up_i = self.pi0[c]
+            if self.nu and self.pi1[c] >= 0 and self.pv1[c] >= self.up_gn:
+                self.up_gn = self.pv1[c]
+                self.up_in = self.pi1[c]
+        self.up_valid = True
         self.scan_time += _now() - t0
         self.scan_entries += n
 
@@ -1422,7 +1614,7 @@ cdef class SMOEngine:
                            Py_ssize_t length) noexcept nogil:
         """Gather mode: buf[j] = yt y[j] data[xrow[j]] for j < length (LIBSVM's SVR_Q buffer)."""
         cdef Py_ssize_t a, b
-        cdef int c, nth = self.sc.nthreads
+        cdef int c, nth = self.sc[0].nthreads
         cdef double t0 = _now()
         if not self.scan_par:
             nth = 1
@@ -1487,6 +1679,7 @@ cdef class SMOEngine:
         cdef int i, j, nr_free = 0
         cdef int active_size = self.active_size, l = self.l
         cdef const void* Q_i
+        self.up_valid = False
         if active_size == l:
             return 0
         self.n_reconstruct += 1
@@ -1578,13 +1771,20 @@ cdef class SMOEngine:
     cdef int _select_wss3(self, int* out_i, int* out_j) except -1 nogil:
         """LIBSVM select_working_set (second-order information, WSS3)."""
         cdef double Gmax, Gmax2
-        cdef int i, j
+        cdef int i, j, b
         cdef const void* Q_i
+        cdef const void* col
         i = self._scan_up(&Gmax)
         if i == -1:
             return 1
-        Q_i = self._get_q(i, self.active_size)
-        j = self._scan_wss3_j(Q_i, Gmax, self.QD[i], self.y[i], &Gmax2)
+        if not self.permuted and self._buf_find(i, self.active_size) < 0:
+            # gather mode: the column of i gathered by the scan itself
+            col = self._kernel_column(self.xrow[i])
+            b = self._buf_claim(i, self.active_size)
+            j = self._scan_wss3_j(NULL, col, self._buf(b), Gmax, self.QD[i], self.y[i], &Gmax2)
+        else:
+            Q_i = self._get_q(i, self.active_size)
+            j = self._scan_wss3_j(Q_i, NULL, NULL, Gmax, self.QD[i], self.y[i], &Gmax2)
         if Gmax + Gmax2 <= self.tol or j == -1:
             return 1
         out_i[0] = i
@@ -1613,22 +1813,37 @@ cdef class SMOEngine:
         """LIBSVM Solver_NU::select_working_set: i_p and i_n maximize -y G over I_up within each
         class, j the second-order choice over both classes paired with its class's i."""
         cdef double gp, gn, gp2, gn2
-        cdef int ip, in_, j
+        cdef int ip, in_, j, bp, bn
         cdef const void* Q_p
         cdef const void* Q_n
+        cdef const void* colp
+        cdef const void* coln
         self._scan_nu(self.upm, -1.0, &gp, &ip, &gn, &in_)
         if ip == -1 and in_ == -1:
             return 1
-        # both columns stay valid: the cache keeps the last two columns asked for (at least two
-        # full columns fit), and so do the two gather buffers
-        Q_p = self._get_q(ip, self.active_size) if ip != -1 else NULL
-        Q_n = self._get_q(in_, self.active_size) if in_ != -1 else NULL
-        if Q_p == NULL:
-            Q_p = Q_n
-        if Q_n == NULL:
-            Q_n = Q_p
-        j = self._scan_nu_wss3_j(Q_p, Q_n, gp, gn, self.QD[ip] if ip != -1 else 0.0,
-                                 self.QD[in_] if in_ != -1 else 0.0, &gp2, &gn2)
+        if (not self.permuted and ip != -1 and in_ != -1
+                and self._buf_find(ip, self.active_size) < 0
+                and self._buf_find(in_, self.active_size) < 0):
+            # gather mode: both columns gathered by the scan itself (the cache keeps the last
+            # two kernel columns asked for: at least two full columns fit)
+            colp = self._kernel_column(self.xrow[ip])
+            coln = self._kernel_column(self.xrow[in_])
+            bp = self._buf_claim(ip, self.active_size)
+            bn = self._buf_claim(in_, self.active_size)
+            j = self._scan_nu_wss3_j(NULL, NULL, colp, coln, self._buf(bp), self._buf(bn), gp, gn,
+                                     self.QD[ip], self.QD[in_], &gp2, &gn2)
+        else:
+            # both columns stay valid: the cache keeps the last two columns asked for (at least
+            # two full columns fit), and so do the two gather buffers
+            Q_p = self._get_q(ip, self.active_size) if ip != -1 else NULL
+            Q_n = self._get_q(in_, self.active_size) if in_ != -1 else NULL
+            if Q_p == NULL:
+                Q_p = Q_n
+            if Q_n == NULL:
+                Q_n = Q_p
+            j = self._scan_nu_wss3_j(Q_p, Q_n, NULL, NULL, NULL, NULL, gp, gn,
+                                     self.QD[ip] if ip != -1 else 0.0,
+                                     self.QD[in_] if in_ != -1 else 0.0, &gp2, &gn2)
         if max(gp + gp2, gn + gn2) <= self.tol or j == -1:
             return 1
         out_i[0] = ip if self.y[j] > 0 else in_
@@ -1695,6 +1910,7 @@ cdef class SMOEngine:
         """LIBSVM do_shrinking (Solver_NU's in nu mode)."""
         cdef double Gmax1, Gmax2
         cdef int i
+        self.up_valid = False
         if not self.gbar_valid:
             self._compute_gbar()
         self.n_shrink_calls += 1
@@ -1723,12 +1939,19 @@ cdef class SMOEngine:
         """LIBSVM's analytic two-variable step with per-variable bounds, then G and G_bar."""
         cdef int active_size = self.active_size, l = self.l
         cdef const void* Q_i = self._get_q(i, active_size)
-        cdef const void* Q_j = self._get_q(j, active_size)
+        cdef const void* Q_j = NULL
+        cdef const void* col_j = NULL
         cdef double C_i = self.u[i], C_j = self.u[j]
         cdef double* alpha = self.alpha
         cdef double* G = self.G
         cdef double old_ai = alpha[i], old_aj = alpha[j]
         cdef double quad_coef, delta, diff, s, dai, daj, Qij = self._qat(Q_i, j)
+        # gather mode: the column of j is gathered by the update's pass (unless a buffer holds
+        # it), which is all that reads it
+        if self.permuted or self._buf_find(j, active_size) >= 0:
+            Q_j = self._get_q(j, active_size)
+        else:
+            col_j = self._kernel_column(self.xrow[j])
         cdef double Gi = G[i], Gj = G[j]
         cdef bint ui, uj
         if self.y[i] != self.y[j]:
@@ -1784,12 +2007,12 @@ cdef class SMOEngine:
         daj = alpha[j] - old_aj
         self.obj += (Gi * dai + Gj * daj
                      + 0.5 * (self.QD[i] * dai * dai + self.QD[j] * daj * daj) + Qij * dai * daj)
-        self._scan_axpy2(Q_i, dai, Q_j, daj)
-
         ui = self.status[i] == UPPER_BOUND
         uj = self.status[j] == UPPER_BOUND
         self._update_status(i)
         self._update_status(j)
+        # (the statuses first: the pass makes the next choice of i with them)
+        self._scan_axpy2(Q_i, dai, Q_j, col_j, self.y[j], daj)
         if self.gbar_valid:
             if ui != (self.status[i] == UPPER_BOUND):
                 Q_i = self._get_q(i, l)
@@ -1843,6 +2066,7 @@ cdef class SMOEngine:
         """
         cdef int t, e, ne = 0, l = self.l, nth
         cdef Py_ssize_t ld, j, b, nblk, j0, j1
+        cdef ThreadCtl* cl
         cdef int* rows = NULL
         cdef double* cf = NULL
         cdef double* cu = NULL
@@ -1860,7 +2084,7 @@ cdef class SMOEngine:
         cdef double* w
         cdef Py_ssize_t dd
         ld = self.kd.ld if self.kd.kind != K_PRECOMPUTED else (l if self.permuted else self.n)
-        nth = self.tc.nthreads if self.kd.kind != K_PRECOMPUTED else 1
+        nth = self.tc[0].nthreads if self.kd.kind != K_PRECOMPUTED else 1
         rows = <int*> malloc(max(l, 1) * sizeof(int))
         cf = <double*> malloc(max(l, 1) * sizeof(double))
         cu = <double*> malloc(max(l, 1) * sizeof(double))
@@ -1919,8 +2143,9 @@ cdef class SMOEngine:
             # blocks are scheduled dynamically, so a descheduled worker delays its end by one
             # block at most. A shorter one only when parallel columns were measured to be
             # faster (adaptive off: always, tests).
-            if (not threads and self.tc.adaptive and <double> ne * ld < EXACT_PAR_MIN
-                    and not (self.tc.par and self.tc.ns_par >= 0 and self.tc.ns_ser >= 0)):
+            cl = self._col_ctl(ld)
+            if (not threads and cl.adaptive and <double> ne * ld < EXACT_PAR_MIN
+                    and not (cl.par and cl.ns_par >= 0 and cl.ns_ser >= 0)):
                 nth = 1
             nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
             if self.kd.sparse:
@@ -1963,6 +2188,7 @@ cdef class SMOEngine:
         the exact Q (usually at once). Returns the violation m(a) - M(a) of the exact gradient
         (nu mode: the larger of the two classes').
         """
+        self.up_valid = False
         if self.single:
             self.iter_single = self.iter
             with nogil:
@@ -2096,8 +2322,10 @@ cdef class SMOEngine:
                 "obj": 0.5 * v, "n_iter": int(self.iter), "kernel_evals": int(self.kernel_evals),
                 "n_shrink": int(self.n_shrink_calls), "n_reconstruct": int(self.n_reconstruct),
                 "cache_mode": "permuted" if self.permuted else "gather",
-                "parallel_columns": int(self.tc.n_par), "serial_columns": int(self.tc.n_ser),
-                "parallel_scans": int(self.sc.n_par), "serial_scans": int(self.sc.n_ser),
+                "parallel_columns": sum(int(self.tc[c].n_par) for c in range(N_SIZE_CLASSES)),
+                "serial_columns": sum(int(self.tc[c].n_ser) for c in range(N_SIZE_CLASSES)),
+                "parallel_scans": sum(int(self.sc[c].n_par) for c in range(N_SIZE_CLASSES)),
+                "serial_scans": sum(int(self.sc[c].n_ser) for c in range(N_SIZE_CLASSES)),
                 "n_iter_single": int(self.iter if self.single else max(self.iter_single, 0)),
                 "precision": "single" if self.single else "double",
                 "cache_peak_bytes": float(self.c_peak)}
