@@ -103,11 +103,37 @@ static void gl_kblock(int kind, Py_ssize_t d, double gamma, double coef0, int de
     for (jb = j0; jb < j1; jb += GL_BLOCK) {
         je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
         len = je - jb;
-        for (t = 0; t < len; t++) acc[t] = 0.0;
+        t = 0;
+#ifdef GL_HAVE_V8
+        /* 32 inner products at a time in registers (a sweep of acc per feature would load and
+           store it d times); each is 0 + x_0 z_0 + x_1 z_1 + ... in order, as below */
+        for (; t + 32 <= len; t += 32) {
+            const gl_v8d zero = {0.0};
+            gl_v8d a0 = zero, a1 = zero, a2 = zero, a3 = zero, z;
+            for (m = 0; m < d; m++) {
+                const double xm = xr[m];
+                const double* col = XT + m * ld + jb + t;
+                memcpy(&z, col, sizeof(z));
+                a0 = a0 + xm * z;
+                memcpy(&z, col + 8, sizeof(z));
+                a1 = a1 + xm * z;
+                memcpy(&z, col + 16, sizeof(z));
+                a2 = a2 + xm * z;
+                memcpy(&z, col + 24, sizeof(z));
+                a3 = a3 + xm * z;
+            }
+            memcpy(acc + t, &a0, sizeof(a0));
+            memcpy(acc + t + 8, &a1, sizeof(a1));
+            memcpy(acc + t + 16, &a2, sizeof(a2));
+            memcpy(acc + t + 24, &a3, sizeof(a3));
+        }
+#endif
+        for (m = t; m < len; m++) acc[m] = 0.0;
         for (m = 0; m < d; m++) {
             const double xm = xr[m];
             const double* col = XT + m * ld + jb;
-            for (t = 0; t < len; t++) acc[t] += xm * col[t];
+            Py_ssize_t u;
+            for (u = t; u < len; u++) acc[u] += xm * col[u];
         }
         gl_kfinish(kind, d, gamma, coef0, degree, sqr, sqv + jb, yv != NULL ? yv + jb : NULL,
                    yr, len, acc, outf != NULL ? NULL : out + jb,
