@@ -118,26 +118,42 @@ cdef extern from "_column_ops.h":
                       double* gmax2) noexcept nogil
     void gl_select_nu(Py_ssize_t n, const double* G, const double* y, const double* mask,
                       double sgn, double* gp, int* ip, double* gn, int* in_) noexcept nogil
-    int gl_select_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                              const double* QD, const double* Qp, const double* Qn, double Gmaxp,
-                              double Gmaxn, double QDp, double QDn, double tau, double* score,
-                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
-    int gl_select_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                              const double* QD, const float* Qp, const float* Qn, double Gmaxp,
-                              double Gmaxn, double QDp, double QDn, double tau, double* score,
-                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
     int gl_select_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
                            const double* QD, const double* Qi, double Gmax, double QDi, double yi,
-                           double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+                           double tau, double* best, double* gmax2) noexcept nogil
     int gl_select_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
                            const double* QD, const float* Qi, double Gmax, double QDi, double yi,
-                           double tau, double* score, double* lowyg, double* gmax2) noexcept nogil
+                           double tau, double* best, double* gmax2) noexcept nogil
+    int gl_gather_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const double* col, const int* rows, double* Qi,
+                           double Gmax, double QDi, double yi, double tau, double* best,
+                           double* gmax2) noexcept nogil
+    int gl_gather_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                           const double* QD, const float* col, const int* rows, float* Qi,
+                           double Gmax, double QDi, double yi, double tau, double* best,
+                           double* gmax2) noexcept nogil
+    int gl_select_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const double* Qp, const double* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* best,
+                              double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_select_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const float* Qp, const float* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* best,
+                              double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_gather_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const double* colp, const double* coln,
+                              const int* rows, double* Qp, double* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* best,
+                              double* gmaxp2, double* gmaxn2) noexcept nogil
+    int gl_gather_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
+                              const double* QD, const float* colp, const float* coln,
+                              const int* rows, float* Qp, float* Qn, double Gmaxp,
+                              double Gmaxn, double QDp, double QDn, double tau, double* best,
+                              double* gmaxp2, double* gmaxn2) noexcept nogil
     void gl_axpy2_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
                     double db) noexcept nogil
     void gl_axpy2_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
                     double db) noexcept nogil
-    void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
-    void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
     int gl_axpy2_up_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
                       double db, const double* y, const double* upm, double* gmax) noexcept nogil
     int gl_axpy2_up_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
@@ -148,24 +164,6 @@ cdef extern from "_column_ops.h":
     void gl_axpy2_nu_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
                        double db, const double* y, const double* upm, double* gp, int* ip,
                        double* gn, int* in_) noexcept nogil
-    int gl_gather_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                           const double* QD, const double* col, const int* rows, double* Qi,
-                           double Gmax, double QDi, double yi, double tau, double* score,
-                           double* lowyg, double* gmax2) noexcept nogil
-    int gl_gather_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                           const double* QD, const float* col, const int* rows, float* Qi,
-                           double Gmax, double QDi, double yi, double tau, double* score,
-                           double* lowyg, double* gmax2) noexcept nogil
-    int gl_gather_nu_wss3_j_d(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                              const double* QD, const double* colp, const double* coln,
-                              const int* rows, double* Qp, double* Qn, double Gmaxp,
-                              double Gmaxn, double QDp, double QDn, double tau, double* score,
-                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
-    int gl_gather_nu_wss3_j_f(Py_ssize_t n, const double* G, const double* y, const double* lowm,
-                              const double* QD, const float* colp, const float* coln,
-                              const int* rows, float* Qp, float* Qn, double Gmaxp,
-                              double Gmaxn, double QDp, double QDn, double tau, double* score,
-                              double* lowyg, double* gmaxp2, double* gmaxn2) noexcept nogil
     int gl_gather_axpy2_up_d(Py_ssize_t n, double* G, const double* a, double da,
                              const double* col, const int* rows, double yb, double db,
                              const double* y, const double* upm, double* gmax) noexcept nogil
@@ -180,10 +178,13 @@ cdef extern from "_column_ops.h":
                               const float* col, const int* rows, double yb, double db,
                               const double* y, const double* upm, double* gp, int* ip,
                               double* gn, int* in_) noexcept nogil
+    void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
+    void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
     void gl_gather_d(Py_ssize_t n, double* out, const double* col, const int* rows,
                      const double* y, double yt) noexcept nogil
     void gl_gather_f(Py_ssize_t n, float* out, const float* col, const int* rows,
                      const double* y, double yt) noexcept nogil
+
 
 def _exp_neg(double x):
     """The engine's exp for x <= 0 (exposed for tests)."""
@@ -219,6 +220,7 @@ cdef enum:
 
 KERNEL_CODES = {"linear": K_LINEAR, "rbf": K_RBF, "poly": K_POLY, "precomputed": K_PRECOMPUTED,
                 "sigmoid": K_SIGMOID}
+
 RUN_CODES = {RUNNING: "running", CONVERGED: "optimal", MAX_ITER: "max_iter"}
 
 cdef double TAU = 1e-12
@@ -681,7 +683,6 @@ cdef class SMOEngine:
     cdef int next_buf
     cdef int buf_var[2]      # the variable whose column each buffer holds (-1: none) ...
     cdef int buf_len[2]      # ... on positions [0, buf_len): valid until positions move
-    cdef double* scratch     # 2 l doubles for the selection scans
     # The scans of an iteration (selection, gradient update, gather) run on sc.nthreads threads
     # when scan_par: each thread takes one contiguous chunk of the active set and the chunks'
     # results are combined in order, so that maxima, their indices (ties to the last) and every
@@ -731,7 +732,6 @@ cdef class SMOEngine:
         self.c_next = NULL
         self.buf0 = NULL
         self.buf1 = NULL
-        self.scratch = NULL
         self.sw_pairs = NULL
         self.sw_heads = NULL
         self.sw_drop = NULL
@@ -749,7 +749,6 @@ cdef class SMOEngine:
         free(self.c_next)
         free(self.buf0)
         free(self.buf1)
-        free(self.scratch)
         free(self.sw_pairs)
         free(self.sw_heads)
         free(self.sw_drop)
@@ -895,7 +894,7 @@ cdef class SMOEngine:
         return 0
 
     cdef int _alloc_positions(self) except -1:
-        """The per-position arrays (length l) and the scratch of the selection scans."""
+        """The per-position arrays (length l)."""
         cdef int l = self.l
         self.xrow = <int*> malloc(l * sizeof(int))
         self.active_set = <int*> malloc(l * sizeof(int))
@@ -907,12 +906,11 @@ cdef class SMOEngine:
         self.G_bar = <double*> malloc(l * sizeof(double))
         self.QD = <double*> malloc(l * sizeof(double))
         self.status = <char*> malloc(l * sizeof(char))
-        self.scratch = <double*> malloc(2 * l * sizeof(double))
         self.upm = <double*> malloc(l * sizeof(double))
         self.lowm = <double*> malloc(l * sizeof(double))
         if (self.xrow == NULL or self.active_set == NULL or self.y == NULL or self.p == NULL
                 or self.u == NULL or self.alpha == NULL or self.G == NULL or self.G_bar == NULL
-                or self.QD == NULL or self.status == NULL or self.scratch == NULL
+                or self.QD == NULL or self.status == NULL
                 or self.upm == NULL or self.lowm == NULL):
             raise MemoryError()
         return 0
@@ -1423,49 +1421,42 @@ cdef class SMOEngine:
 
     cdef int _scan_wss3_j_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_i,
                                 const void* col, void* out, double Gmax, double QDi, double yi,
-                                double* gmax2) noexcept nogil:
+                                double* best, double* gmax2) noexcept nogil:
         """gl_select_wss3_j_f / _d on positions [a, b) (index relative to a), or with col not
         NULL gl_gather_wss3_j_f / _d, which gathers the column of i from col into out."""
-        cdef double* score = self.scratch + a
-        cdef double* lowyg = self.scratch + self.l + a
         if col != NULL:
             if self.single:
                 return gl_gather_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
                                           self.QD + a, <const float*> col, self.xrow + a,
-                                          (<float*> out) + a, Gmax, QDi, yi, TAU, score, lowyg,
-                                          gmax2)
+                                          (<float*> out) + a, Gmax, QDi, yi, TAU, best, gmax2)
             return gl_gather_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
                                       <const double*> col, self.xrow + a, (<double*> out) + a,
-                                      Gmax, QDi, yi, TAU, score, lowyg, gmax2)
+                                      Gmax, QDi, yi, TAU, best, gmax2)
         if self.single:
             return gl_select_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                                      (<const float*> Q_i) + a, Gmax, QDi, yi, TAU, score, lowyg,
-                                      gmax2)
+                                      (<const float*> Q_i) + a, Gmax, QDi, yi, TAU, best, gmax2)
         return gl_select_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
-                                  (<const double*> Q_i) + a, Gmax, QDi, yi, TAU, score, lowyg,
-                                  gmax2)
+                                  (<const double*> Q_i) + a, Gmax, QDi, yi, TAU, best, gmax2)
 
     cdef int _scan_wss3_j(self, const void* Q_i, const void* col, void* out, double Gmax,
                           double QDi, double yi, double* gmax2) noexcept nogil:
         """The second-order choice of j on the active set (_scan_wss3_j_range's two forms)."""
         cdef Py_ssize_t n = self.active_size, a, b
         cdef int c, nth = self.sc[0].nthreads, j = -1
-        cdef double t0 = _now(), best = -0.5, g2 = -INF
-        cdef double* score = self.scratch
+        cdef double t0 = _now(), best = -0.5, g2 = -INF, sc
         if not self.scan_par:
-            j = self._scan_wss3_j_range(0, n, Q_i, col, out, Gmax, QDi, yi, gmax2)
+            j = self._scan_wss3_j_range(0, n, Q_i, col, out, Gmax, QDi, yi, &sc, gmax2)
         else:
             for c in prange(nth, schedule="static", num_threads=nth):
                 a = _chunk(n, c, nth)
                 b = _chunk(n, c + 1, nth)
                 self.pi0[c] = self._scan_wss3_j_range(a, b, Q_i, col, out, Gmax, QDi, yi,
-                                                      &self.pv1[c])
+                                                      &self.pv0[c], &self.pv1[c])
                 if self.pi0[c] >= 0:
                     self.pi0[c] += a
-            # a chunk's best score is its entry of score at the index it chose
             for c in range(nth):
-                if self.pi0[c] >= 0 and score[self.pi0[c]] >= best:
-                    best = score[self.pi0[c]]
+                if self.pi0[c] >= 0 and self.pv0[c] >= best:
+                    best = self.pv0[c]
                     j = self.pi0[c]
                 g2 = max(g2, self.pv1[c])
             gmax2[0] = g2
@@ -1476,31 +1467,30 @@ cdef class SMOEngine:
     cdef int _scan_nu_wss3_j_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_p,
                                    const void* Q_n, const void* colp, const void* coln,
                                    void* outp, void* outn, double gp, double gn, double QDp,
-                                   double QDn, double* gp2, double* gn2) noexcept nogil:
+                                   double QDn, double* best, double* gp2,
+                                   double* gn2) noexcept nogil:
         """gl_select_nu_wss3_j_f / _d on positions [a, b) (index relative to a), or with colp
         not NULL gl_gather_nu_wss3_j_f / _d, which gathers the columns of i_p and i_n."""
-        cdef double* score = self.scratch + a
-        cdef double* lowyg = self.scratch + self.l + a
         if colp != NULL:
             if self.single:
                 return gl_gather_nu_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
                                              self.QD + a, <const float*> colp,
                                              <const float*> coln, self.xrow + a,
                                              (<float*> outp) + a, (<float*> outn) + a, gp, gn,
-                                             QDp, QDn, TAU, score, lowyg, gp2, gn2)
+                                             QDp, QDn, TAU, best, gp2, gn2)
             return gl_gather_nu_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a,
                                          self.QD + a, <const double*> colp, <const double*> coln,
                                          self.xrow + a, (<double*> outp) + a,
-                                         (<double*> outn) + a, gp, gn, QDp, QDn, TAU, score,
-                                         lowyg, gp2, gn2)
+                                         (<double*> outn) + a, gp, gn, QDp, QDn, TAU, best, gp2,
+                                         gn2)
         if self.single:
             return gl_select_nu_wss3_j_f(b - a, self.G + a, self.y + a, self.lowm + a,
                                          self.QD + a, (<const float*> Q_p) + a,
-                                         (<const float*> Q_n) + a, gp, gn, QDp, QDn, TAU, score,
-                                         lowyg, gp2, gn2)
+                                         (<const float*> Q_n) + a, gp, gn, QDp, QDn, TAU, best,
+                                         gp2, gn2)
         return gl_select_nu_wss3_j_d(b - a, self.G + a, self.y + a, self.lowm + a, self.QD + a,
                                      (<const double*> Q_p) + a, (<const double*> Q_n) + a, gp,
-                                     gn, QDp, QDn, TAU, score, lowyg, gp2, gn2)
+                                     gn, QDp, QDn, TAU, best, gp2, gn2)
 
     cdef int _scan_nu_wss3_j(self, const void* Q_p, const void* Q_n, const void* colp,
                              const void* coln, void* outp, void* outn, double gp, double gn,
@@ -1508,25 +1498,24 @@ cdef class SMOEngine:
         """The nu mode's second-order choice of j on the active set (_scan_nu_wss3_j_range)."""
         cdef Py_ssize_t n = self.active_size, a, b
         cdef int c, nth = self.sc[0].nthreads, j = -1
-        cdef double t0 = _now(), best = -0.5
-        cdef double* score = self.scratch
+        cdef double t0 = _now(), best = -0.5, sc
         if not self.scan_par:
             j = self._scan_nu_wss3_j_range(0, n, Q_p, Q_n, colp, coln, outp, outn, gp, gn, QDp,
-                                           QDn, gp2, gn2)
+                                           QDn, &sc, gp2, gn2)
         else:
             for c in prange(nth, schedule="static", num_threads=nth):
                 a = _chunk(n, c, nth)
                 b = _chunk(n, c + 1, nth)
                 self.pi0[c] = self._scan_nu_wss3_j_range(a, b, Q_p, Q_n, colp, coln, outp, outn,
-                                                         gp, gn, QDp, QDn, &self.pv1[c],
-                                                         &self.pv2[c])
+                                                         gp, gn, QDp, QDn, &self.pv0[c],
+                                                         &self.pv1[c], &self.pv2[c])
                 if self.pi0[c] >= 0:
                     self.pi0[c] += a
             gp2[0] = -INF
             gn2[0] = -INF
             for c in range(nth):
-                if self.pi0[c] >= 0 and score[self.pi0[c]] >= best:
-                    best = score[self.pi0[c]]
+                if self.pi0[c] >= 0 and self.pv0[c] >= best:
+                    best = self.pv0[c]
                     j = self.pi0[c]
                 gp2[0] = max(gp2[0], self.pv1[c])
                 gn2[0] = max(gn2[0], self.pv2[c])
