@@ -521,7 +521,10 @@ def test_callback_reports_and_stops():
     assert res.status == "callback"
     assert [s["iteration"] for s in seen] == [7, 14, 21]
     assert res.n_iter == 21
-    assert all(set(s) >= {"iteration", "violation", "objective"} for s in seen)
+    assert all(set(s) >= {"iteration", "violation", "objective", "active_size", "time"} for s in seen)
+    # the seconds since the solve started, growing
+    times = [s["time"] for s in seen]
+    assert times == sorted(times) and times[0] > 0
     # dual objective (maximization form) increases along the path
     objs = [s["objective"] for s in seen]
     assert objs == sorted(objs)
@@ -553,6 +556,17 @@ def test_keyboard_interrupt_propagates():
                       callback_every=5)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_verbose_prints_progress_lines_with_time(capsys):
+    X, y = _toy(n=300, seed=16)
+    solve_svc(X, y, 10.0, kernel=Kernel("rbf", gamma=1.0), tol=1e-6, verbose=True, callback_every=10)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("smo iter")]
+    assert lines, "no progress line"
+    fields = lines[0].split()
+    # smo iter N violation V dual D active A T s
+    assert fields[2] == "10" and fields[3] == "violation" and fields[7] == "active" and fields[-1] == "s"
+    float(fields[-2])
 
 
 def test_exception_in_callback_propagates():

@@ -121,7 +121,14 @@ def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
 
 
-def _drive(engine, callback, callback_every, verbose) -> str:
+def _progress(engine, t0) -> dict:
+    """The engine's progress and the seconds since the solve started."""
+    info = engine.progress()
+    info["time"] = time.perf_counter() - t0
+    return info
+
+
+def _drive(engine, callback, callback_every, verbose, t0) -> str:
     """Run the engine to a status ("optimal", "max_iter" or "callback"), calling back between chunks."""
     chunk = callback_every if (callback is not None or verbose) else _CHUNK
     while True:
@@ -129,10 +136,11 @@ def _drive(engine, callback, callback_every, verbose) -> str:
         if code != "running":
             return code
         if callback is not None or verbose:
-            info = engine.progress()
+            info = _progress(engine, t0)
             if verbose:
                 print(f"smo iter {info['iteration']:>10d}  violation {info['violation']:.3e}  "
-                      f"dual {info['objective']:.10g}  active {info['active_size']}", flush=True)
+                      f"dual {info['objective']:.10g}  active {info['active_size']}  "
+                      f"{info['time']:.2f} s", flush=True)
             if callback is not None and callback(info):
                 return "callback"
 
@@ -164,9 +172,9 @@ def _start_point(form: DualForm, a0, grad0):
     return a, grad0, a0
 
 
-def _run(engine, *, single, polish, callback, callback_every, verbose) -> str:
+def _run(engine, *, single, polish, callback, callback_every, verbose, t0) -> str:
     """Drive the engine to its final status, with the double-precision finish after single."""
-    status = _drive(engine, callback, callback_every, verbose)
+    status = _drive(engine, callback, callback_every, verbose, t0)
     if single and polish:
         # The single-precision iterations solved the problem with Q rounded to float; the answer
         # must hold for the exact Q: recompute the gradient in double precision and go on with
@@ -177,10 +185,10 @@ def _run(engine, *, single, polish, callback, callback_every, verbose) -> str:
             print(f"smo single precision {status} after {engine.n_iter} iterations; exact "
                   f"violation {violation:.3e}", flush=True)
         # one more report: the objective reported so far was that of the rounded Q
-        if callback is not None and status != "callback" and callback(engine.progress()):
+        if callback is not None and status != "callback" and callback(_progress(engine, t0)):
             status = "callback"
         if status != "callback":
-            status = _drive(engine, callback, callback_every, verbose)
+            status = _drive(engine, callback, callback_every, verbose, t0)
     return status
 
 
@@ -256,7 +264,7 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
                        adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single,
                        cold=a0 is None, **nu_mode)
     status = _run(engine, single=single, polish=not _qfloat, callback=callback,
-                  callback_every=callback_every, verbose=verbose)
+                  callback_every=callback_every, verbose=verbose, t0=t0)
     fin = engine.finish()
     result = _result(form, fin, status, tol=tol, wss=wss, max_iter=max_iter, n_threads=n_threads,
                      solve_time=time.perf_counter() - t0, verbose=verbose)
@@ -289,7 +297,8 @@ _DOC_OPTIONS = """
         the variables that clipping or restoring changed.
     callback : callable(info) -> bool, optional
         Called every ``callback_every`` iterations with a dict (iteration, violation over the active
-        set, objective = current dual objective, active_size); returning True stops the solve
+        set, objective = current dual objective, active_size, time = seconds since the solve
+        started); returning True stops the solve
         (status "callback"). With ``precision="single"`` the objective is that of the rounded Q
         until the switch to double precision, which is reported once more with the exact one.
     callback_every : int >= 1
