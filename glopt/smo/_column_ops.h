@@ -84,7 +84,9 @@ static inline double gl_max_result(const gl_c8d* m) {
     for (u = 1; u < 8; u++) b = (*m)[u] > b ? (*m)[u] : b;
     return b;
 }
-#define GL_MAX_INIT(M) gl_c8d M = {-HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL}
+#define GL_MAX_INIT(M)                                                                    \
+    gl_c8d M = {-HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL,                               \
+                -HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL}
 
 static inline int gl_amax_result(const gl_amax* s, double* best) {
     double b = s->best[0];
@@ -226,14 +228,20 @@ GL_SCAN_CLONES static void gl_select_nu(Py_ssize_t n, const double* restrict G,
    same update and, in the same pass, the next iteration's choice of i (gl_select_up's /
    gl_select_nu's with upm, sgn = -1, on the updated G); gl_gather_axpy2_up / _nu: the same
    with the second column gathered (gl_gather's entries yb y[k] col[rows[k]]) in the pass;
-   gl_axpy: G += c Q; gl_gather: out[k] = yt y[k] col[rows[k]], a column of Q from a cached
-   kernel column in gather mode (LIBSVM's SVR_Q::get_Q; left to gcc's scalar loads, which AMD
-   cores run faster than the AVX-512 gather instruction).
+   gl_axpy: G += c Q; gl_axpy_gbar: G += c Q and, unless cu = 0, G_bar += cu Q in one pass, Q =
+   a or (col not NULL) gathered as gl_gather does (a start's sums); gl_gather: out[k] = yt y[k]
+   col[rows[k]], a column of Q from a cached kernel column in gather mode (LIBSVM's
+   SVR_Q::get_Q; left to gcc's scalar loads, which AMD cores run faster than the AVX-512 gather
+   instruction).
 
    The score of an entry (GL_WSS3_SCORE) and its value in the max of y G (GL_LOWYG). */
 #define GL_WSS3_SCORE(GD, Q, TAU, LOW)                                                           \
     ((LOW) > 0.5 ? ((GD) > 0 ? ((GD) * (GD)) / ((Q) > 0 ? (Q) : (TAU)) : -1.0) : -1.0)
 #define GL_LOWYG(YG, LOW) ((LOW) > 0.5 ? (YG) : -HUGE_VAL)
+
+/* s c for a sign s = +-1 (a product of the signs) and a column entry c: the sign flipped by
+   negation, which is the product's value bit for bit, with no conversions between precisions */
+#define GL_SIGNED(S, C) ((S) > 0 ? (C) : -(C))
 
 /* j's score from Gmax + y_j G_j and quad_coef (the blocks' common element), then the fold */
 #define GL_WSS3_BLOCK_END(ST, SB, LEN, K0)  gl_amax_add(&(ST), SB, LEN, K0, -1.0)
@@ -279,7 +287,7 @@ GL_SCAN_CLONES static int gl_gather_wss3_j_##SUF(                               
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t j = k0 + t;                                                           \
             const double yj = y[j], yg = yj * G[j], gd = Gmax + yg;                                \
-            const QT qv = (QT) (yi * yj * (double) col[rows[j]]);                                  \
+            const QT qv = GL_SIGNED(yi * yj, col[rows[j]]);                                        \
             const double q = QDi + QD[j] - 2.0 * yi * yj * (double) qv;                            \
             Qi[j] = qv;                                                                            \
             sb[t] = GL_WSS3_SCORE(gd, q, tau, lowm[j]);                                            \
@@ -340,8 +348,8 @@ GL_SCAN_CLONES static int gl_gather_nu_wss3_j_##SUF(                            
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t j = k0 + t;                                                           \
             const double yj = y[j], yg = yj * G[j];                                                \
-            const QT qp = (QT) (yj * (double) colp[rows[j]]);      /* y_p = +1, y_n = -1 */        \
-            const QT qn = (QT) (-1.0 * yj * (double) coln[rows[j]]);                               \
+            const QT qp = GL_SIGNED(yj, colp[rows[j]]);            /* y_p = +1, y_n = -1 */        \
+            const QT qn = GL_SIGNED(-1.0 * yj, coln[rows[j]]);                                     \
             const double gd = (yj > 0 ? Gmaxp : Gmaxn) + yg;                                       \
             const double qij = yj > 0 ? (double) qp : (double) qn;                                 \
             const double q = (yj > 0 ? QDp : QDn) + QD[j] - 2.0 * qij;                             \
@@ -404,7 +412,7 @@ GL_SCAN_CLONES static int gl_gather_axpy2_up_##SUF(Py_ssize_t n, double* restric
         len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t k = k0 + t;                                                           \
-            const QT bk = (QT) (yb * y[k] * (double) col[rows[k]]);                                \
+            const QT bk = GL_SIGNED(yb * y[k], col[rows[k]]);                                      \
             const double g = G[k] + ((double) a[k] * da + (double) bk * db);                       \
             G[k] = g;                                                                              \
             vb[t] = GL_UP_VALUE(g, y[k], upm[k]);                                                  \
@@ -456,7 +464,7 @@ GL_SCAN_CLONES static void gl_gather_axpy2_nu_##SUF(Py_ssize_t n, double* restri
         len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t k = k0 + t;                                                           \
-            const QT bk = (QT) (yb * y[k] * (double) col[rows[k]]);                                \
+            const QT bk = GL_SIGNED(yb * y[k], col[rows[k]]);                                      \
             const double g = G[k] + ((double) a[k] * da + (double) bk * db);                       \
             const double v = GL_UP_VALUE(g, y[k], upm[k]);                                         \
             G[k] = g;                                                                              \
@@ -468,6 +476,27 @@ GL_SCAN_CLONES static void gl_gather_axpy2_nu_##SUF(Py_ssize_t n, double* restri
     }                                                                                              \
     gl_nu_results(&sp, &sn, gp, ip, gn, in);                                                       \
 }                                                                                                  \
+GL_SCAN_CLONES static void gl_axpy_gbar_##SUF(Py_ssize_t n, double* restrict G,                   \
+                                              double* restrict Gbar, double c, double cu,          \
+                                              const QT* restrict a, const QT* restrict col,        \
+                                              const int* restrict rows,                            \
+                                              const double* restrict y, double yt) {               \
+    Py_ssize_t k;                                                                                  \
+    if (col != NULL) {                                                                             \
+        for (k = 0; k < n; k++) {                                                                  \
+            const double q = (double) GL_SIGNED(yt * y[k], col[rows[k]]);                          \
+            G[k] += c * q;                                                                         \
+            if (cu != 0.0) Gbar[k] += cu * q;                                                      \
+        }                                                                                          \
+    } else if (cu != 0.0) {                                                                        \
+        for (k = 0; k < n; k++) {                                                                  \
+            G[k] += c * (double) a[k];                                                             \
+            Gbar[k] += cu * (double) a[k];                                                         \
+        }                                                                                          \
+    } else {                                                                                       \
+        for (k = 0; k < n; k++) G[k] += c * (double) a[k];                                         \
+    }                                                                                              \
+}                                                                                                  \
 GL_SCAN_CLONES static void gl_axpy_##SUF(Py_ssize_t n, double* restrict G, double c,               \
                                          const QT* restrict a) {                                   \
     Py_ssize_t k;                                                                                  \
@@ -477,7 +506,7 @@ GL_SCAN_CLONES static void gl_gather_##SUF(Py_ssize_t n, QT* restrict out,      
                                            const QT* restrict col, const int* restrict rows,       \
                                            const double* restrict y, double yt) {                  \
     Py_ssize_t k;      /* signs are exact in float: out[k] is +-col[rows[k]] */                    \
-    for (k = 0; k < n; k++) out[k] = (QT) (yt * y[k] * (double) col[rows[k]]);                     \
+    for (k = 0; k < n; k++) out[k] = GL_SIGNED(yt * y[k], col[rows[k]]);                           \
 }
 GL_DEF_COLUMN_OPS(d, double)
 GL_DEF_COLUMN_OPS(f, float)

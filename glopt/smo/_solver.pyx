@@ -178,6 +178,12 @@ cdef extern from "_column_ops.h":
                               const float* col, const int* rows, double yb, double db,
                               const double* y, const double* upm, double* gp, int* ip,
                               double* gn, int* in_) noexcept nogil
+    void gl_axpy_gbar_d(Py_ssize_t n, double* G, double* Gbar, double c, double cu,
+                        const double* a, const double* col, const int* rows, const double* y,
+                        double yt) noexcept nogil
+    void gl_axpy_gbar_f(Py_ssize_t n, double* G, double* Gbar, double c, double cu,
+                        const float* a, const float* col, const int* rows, const double* y,
+                        double yt) noexcept nogil
     void gl_axpy_d(Py_ssize_t n, double* G, double c, const double* a) noexcept nogil
     void gl_axpy_f(Py_ssize_t n, double* G, double c, const float* a) noexcept nogil
     void gl_gather_d(Py_ssize_t n, double* out, const double* col, const int* rows,
@@ -1142,16 +1148,46 @@ cdef class SMOEngine:
         the iterations after them, are LIBSVM's to the last bit."""
         cdef int t
         cdef const void* Q_t
+        cdef const void* col
         for t in range(self.l):
             self.G_bar[t] = 0.0
         for t in range(self.l):
             if self.alpha[t] != 0.0:
-                Q_t = self._get_q(t, self.l)
-                self._axpy(0, self.l, self.G, self.alpha[t], Q_t)
-                if self.status[t] == UPPER_BOUND:
-                    self._axpy(0, self.l, self.G_bar, self.u[t], Q_t)
+                # one pass for both sums (gather mode: the column gathered in it), on the scans'
+                # threads when the scans' control finds them faster
+                Q_t = col = NULL
+                if self.permuted:
+                    Q_t = self._get_q(t, self.l)
+                else:
+                    col = self._kernel_column(self.xrow[t])
+                self._scan_begin()
+                self._scan_axpy_gbar(Q_t, col, t)
+                self._scan_end()
         self.gbar_valid = True
         return 0
+
+    cdef void _scan_axpy_gbar(self, const void* Q_t, const void* col, int t) noexcept nogil:
+        """G += alpha_t Q_t and, if t is upper-bounded, G_bar += u_t Q_t on all l positions
+        (gl_axpy_gbar; Q_t gathered from col in gather mode)."""
+        cdef Py_ssize_t n = self.l, a, b
+        cdef int c, nth = self.sc[0].nthreads
+        cdef double t0 = _now()
+        cdef double cu = self.u[t] if self.status[t] == UPPER_BOUND else 0.0
+        if not self.scan_par:
+            nth = 1
+        for c in prange(nth, schedule="static", num_threads=nth):
+            a = _chunk(n, c, nth)
+            b = _chunk(n, c + 1, nth)
+            if self.single:
+                gl_axpy_gbar_f(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
+                               (<const float*> Q_t) + a if Q_t != NULL else NULL,
+                               <const float*> col, self.xrow + a, self.y + a, self.y[t])
+            else:
+                gl_axpy_gbar_d(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
+                               (<const double*> Q_t) + a if Q_t != NULL else NULL,
+                               <const double*> col, self.xrow + a, self.y + a, self.y[t])
+        self.scan_time += _now() - t0
+        self.scan_entries += n
 
     # ------------------------------------------------------------------ cache
     cdef inline void _lru_delete(self, int h) noexcept nogil:
