@@ -22,11 +22,6 @@ PEER_PARAM_SKIPS = {
         "is cross-validated by CalibratedClassifierCV on stratified folds, which need two samples of every "
         "class, and glopt refuses the fit with a ValueError saying so (LIBSVM's internal cross-validation "
         "fits degenerate folds); the dense fit fails alike, before any sparse input"),
-    ("test_sparse_oneclasssvm", "rbf-X_train2-None-X_test2"): (
-        "compares dense and sparse fits of OneClassSVM(gamma=1) on the blobs to rtol=1e-7: glopt's SMO "
-        "computes the gradient at the one-class problem's nonzero start by a sparse sum that differs from "
-        "the dense one in the last bits (2.6e-14 here), the iterations part near their end, and the two "
-        "answers, each certified to tol=1e-3, differ by up to 2e-3 in dual_coef_"),
 }
 
 globals().update(peer_tests(load_peer("test_sparse")))
