@@ -224,9 +224,9 @@ GL_SCAN_CLONES static void gl_select_nu(Py_ssize_t n, const double* restrict G,
    (of i_p, i_n) gathered from their kernel columns in the same pass (the entries gl_gather
    writes, also written to Qi / Qp, Qn for the update).
 
-   gl_axpy2: G += Qi dai + Qj daj (the gradient update of a step); gl_axpy2_up / gl_axpy2_nu: the
-   same update and, in the same pass, the next iteration's choice of i (gl_select_up's /
-   gl_select_nu's with upm, sgn = -1, on the updated G); gl_gather_axpy2_up / _nu: the same
+   gl_axpy2_up / gl_axpy2_nu: G += Qi dai + Qj daj (the gradient update of a step) and, in the
+   same pass, the next iteration's choice of i (gl_select_up's / gl_select_nu's with upm,
+   sgn = -1, on the updated G); gl_gather_axpy2_up / _nu: the same
    with the second column gathered (gl_gather's entries yb y[k] col[rows[k]]) in the pass;
    gl_axpy: G += c Q; gl_axpy_gbar: G += c Q and, unless cu = 0, G_bar += cu Q in one pass, Q =
    a or (col not NULL) gathered as gl_gather does (a start's sums); gl_gather: out[k] = yt y[k]
@@ -367,12 +367,6 @@ GL_SCAN_CLONES static int gl_gather_nu_wss3_j_##SUF(                            
     *gmaxp2 = gl_max_result(&g2p);                                                                 \
     *gmaxn2 = gl_max_result(&g2n);                                                                 \
     return gl_amax_result(&st, best);                                                              \
-}                                                                                                  \
-GL_SCAN_CLONES static void gl_axpy2_##SUF(Py_ssize_t n, double* restrict G,                        \
-                                          const QT* restrict a, double da,                         \
-                                          const QT* restrict b, double db) {                       \
-    Py_ssize_t k;                                                                                  \
-    for (k = 0; k < n; k++) G[k] += (double) a[k] * da + (double) b[k] * db;                       \
 }                                                                                                  \
 GL_SCAN_CLONES static int gl_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,                      \
                                             const QT* restrict a, double da,                       \

@@ -150,10 +150,6 @@ cdef extern from "_column_ops.h":
                               const int* rows, float* Qp, float* Qn, double Gmaxp,
                               double Gmaxn, double QDp, double QDn, double tau, double* best,
                               double* gmaxp2, double* gmaxn2) noexcept nogil
-    void gl_axpy2_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
-                    double db) noexcept nogil
-    void gl_axpy2_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
-                    double db) noexcept nogil
     int gl_axpy2_up_d(Py_ssize_t n, double* G, const double* a, double da, const double* b,
                       double db, const double* y, const double* upm, double* gmax) noexcept nogil
     int gl_axpy2_up_f(Py_ssize_t n, double* G, const float* a, double da, const float* b,
