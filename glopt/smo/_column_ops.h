@@ -243,15 +243,12 @@ GL_SCAN_CLONES static void gl_select_nu(Py_ssize_t n, const double* restrict G,
    negation, which is the product's value bit for bit, with no conversions between precisions */
 #define GL_SIGNED(S, C) ((S) > 0 ? (C) : -(C))
 
-/* j's score from Gmax + y_j G_j and quad_coef (the blocks' common element), then the fold */
-#define GL_WSS3_BLOCK_END(ST, SB, LEN, K0)  gl_amax_add(&(ST), SB, LEN, K0, -1.0)
+/* The bodies the select and gather variants share: they differ only in how an entry of Q is
+   read, which the statement Q_STMT does (declaring qij, or bq; the gather variants also store
+   the entries they gather). */
 #define GL_UP_VALUE(G_, Y_, UP_) ((UP_) > 0.5 ? -((Y_) * (G_)) : -HUGE_VAL)
 
-#define GL_DEF_COLUMN_OPS(SUF, QT)                                                                 \
-GL_SCAN_CLONES static int gl_select_wss3_j_##SUF(                                                  \
-        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
-        const double* restrict lowm, const double* restrict QD, const QT* restrict Qi,             \
-        double Gmax, double QDi, double yi, double tau, double* best, double* gmax2) {             \
+#define GL_WSS3_J_BODY(Q_STMT)                                                                     \
     double sb[GL_SB], lb[GL_SB];                                                                   \
     gl_amax st;                                                                                    \
     Py_ssize_t k0, t, len;                                                                         \
@@ -262,48 +259,18 @@ GL_SCAN_CLONES static int gl_select_wss3_j_##SUF(                               
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t j = k0 + t;                                                           \
             const double yj = y[j], yg = yj * G[j], gd = Gmax + yg;                                \
-            const double q = QDi + QD[j] - 2.0 * yi * yj * (double) Qi[j];                         \
+            Q_STMT                                                                                 \
+            const double q = QDi + QD[j] - 2.0 * yi * yj * qij;                                    \
             sb[t] = GL_WSS3_SCORE(gd, q, tau, lowm[j]);                                            \
             lb[t] = GL_LOWYG(yg, lowm[j]);                                                         \
         }                                                                                          \
-        GL_WSS3_BLOCK_END(st, sb, len, k0);                                                        \
+        gl_amax_add(&st, sb, len, k0, -1.0);                                                       \
         gl_max_add(&g2, lb, len);                                                                  \
     }                                                                                              \
     *gmax2 = gl_max_result(&g2);                                                                   \
-    return gl_amax_result(&st, best);                                                              \
-}                                                                                                  \
-GL_SCAN_CLONES static int gl_gather_wss3_j_##SUF(                                                  \
-        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
-        const double* restrict lowm, const double* restrict QD, const QT* restrict col,            \
-        const int* restrict rows, QT* restrict Qi, double Gmax, double QDi, double yi,             \
-        double tau, double* best, double* gmax2) {                                                 \
-    double sb[GL_SB], lb[GL_SB];                                                                   \
-    gl_amax st;                                                                                    \
-    Py_ssize_t k0, t, len;                                                                         \
-    GL_MAX_INIT(g2);                                                                               \
-    gl_amax_init(&st, -0.5);                                                                       \
-    for (k0 = 0; k0 < n; k0 += GL_SB) {                                                            \
-        len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
-        for (t = 0; t < len; t++) {                                                                \
-            const Py_ssize_t j = k0 + t;                                                           \
-            const double yj = y[j], yg = yj * G[j], gd = Gmax + yg;                                \
-            const QT qv = GL_SIGNED(yi * yj, col[rows[j]]);                                        \
-            const double q = QDi + QD[j] - 2.0 * yi * yj * (double) qv;                            \
-            Qi[j] = qv;                                                                            \
-            sb[t] = GL_WSS3_SCORE(gd, q, tau, lowm[j]);                                            \
-            lb[t] = GL_LOWYG(yg, lowm[j]);                                                         \
-        }                                                                                          \
-        GL_WSS3_BLOCK_END(st, sb, len, k0);                                                        \
-        gl_max_add(&g2, lb, len);                                                                  \
-    }                                                                                              \
-    *gmax2 = gl_max_result(&g2);                                                                   \
-    return gl_amax_result(&st, best);                                                              \
-}                                                                                                  \
-GL_SCAN_CLONES static int gl_select_nu_wss3_j_##SUF(                                               \
-        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
-        const double* restrict lowm, const double* restrict QD, const QT* restrict Qp,             \
-        const QT* restrict Qn, double Gmaxp, double Gmaxn, double QDp, double QDn, double tau,     \
-        double* best, double* gmaxp2, double* gmaxn2) {                                            \
+    return gl_amax_result(&st, best);
+
+#define GL_NU_WSS3_J_BODY(Q_STMT)                                                                  \
     double sb[GL_SB], lbp[GL_SB], lbn[GL_SB];                                                      \
     gl_amax st;                                                                                    \
     Py_ssize_t k0, t, len;                                                                         \
@@ -316,63 +283,22 @@ GL_SCAN_CLONES static int gl_select_nu_wss3_j_##SUF(                            
             const Py_ssize_t j = k0 + t;                                                           \
             const double yj = y[j], yg = yj * G[j];                                                \
             const double gd = (yj > 0 ? Gmaxp : Gmaxn) + yg;                                       \
-            const double qij = yj > 0 ? (double) Qp[j] : (double) Qn[j];                           \
+            Q_STMT                                                                                 \
             const double q = (yj > 0 ? QDp : QDn) + QD[j] - 2.0 * qij;                             \
             const double lw = GL_LOWYG(yg, lowm[j]);                                               \
             sb[t] = GL_WSS3_SCORE(gd, q, tau, lowm[j]);                                            \
             lbp[t] = yj > 0 ? lw : -HUGE_VAL;                                                      \
             lbn[t] = yj > 0 ? -HUGE_VAL : lw;                                                      \
         }                                                                                          \
-        GL_WSS3_BLOCK_END(st, sb, len, k0);                                                        \
+        gl_amax_add(&st, sb, len, k0, -1.0);                                                       \
         gl_max_add(&g2p, lbp, len);                                                                \
         gl_max_add(&g2n, lbn, len);                                                                \
     }                                                                                              \
     *gmaxp2 = gl_max_result(&g2p);                                                                 \
     *gmaxn2 = gl_max_result(&g2n);                                                                 \
-    return gl_amax_result(&st, best);                                                              \
-}                                                                                                  \
-GL_SCAN_CLONES static int gl_gather_nu_wss3_j_##SUF(                                               \
-        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
-        const double* restrict lowm, const double* restrict QD, const QT* restrict colp,           \
-        const QT* restrict coln, const int* restrict rows, QT* restrict Qp, QT* restrict Qn,       \
-        double Gmaxp, double Gmaxn, double QDp, double QDn, double tau, double* best,              \
-        double* gmaxp2, double* gmaxn2) {                                                          \
-    double sb[GL_SB], lbp[GL_SB], lbn[GL_SB];                                                      \
-    gl_amax st;                                                                                    \
-    Py_ssize_t k0, t, len;                                                                         \
-    GL_MAX_INIT(g2p);                                                                              \
-    GL_MAX_INIT(g2n);                                                                              \
-    gl_amax_init(&st, -0.5);                                                                       \
-    for (k0 = 0; k0 < n; k0 += GL_SB) {                                                            \
-        len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
-        for (t = 0; t < len; t++) {                                                                \
-            const Py_ssize_t j = k0 + t;                                                           \
-            const double yj = y[j], yg = yj * G[j];                                                \
-            const QT qp = GL_SIGNED(yj, colp[rows[j]]);            /* y_p = +1, y_n = -1 */        \
-            const QT qn = GL_SIGNED(-1.0 * yj, coln[rows[j]]);                                     \
-            const double gd = (yj > 0 ? Gmaxp : Gmaxn) + yg;                                       \
-            const double qij = yj > 0 ? (double) qp : (double) qn;                                 \
-            const double q = (yj > 0 ? QDp : QDn) + QD[j] - 2.0 * qij;                             \
-            const double lw = GL_LOWYG(yg, lowm[j]);                                               \
-            Qp[j] = qp;                                                                            \
-            Qn[j] = qn;                                                                            \
-            sb[t] = GL_WSS3_SCORE(gd, q, tau, lowm[j]);                                            \
-            lbp[t] = yj > 0 ? lw : -HUGE_VAL;                                                      \
-            lbn[t] = yj > 0 ? -HUGE_VAL : lw;                                                      \
-        }                                                                                          \
-        GL_WSS3_BLOCK_END(st, sb, len, k0);                                                        \
-        gl_max_add(&g2p, lbp, len);                                                                \
-        gl_max_add(&g2n, lbn, len);                                                                \
-    }                                                                                              \
-    *gmaxp2 = gl_max_result(&g2p);                                                                 \
-    *gmaxn2 = gl_max_result(&g2n);                                                                 \
-    return gl_amax_result(&st, best);                                                              \
-}                                                                                                  \
-GL_SCAN_CLONES static int gl_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,                      \
-                                            const QT* restrict a, double da,                       \
-                                            const QT* restrict b, double db,                       \
-                                            const double* restrict y,                              \
-                                            const double* restrict upm, double* gmax) {            \
+    return gl_amax_result(&st, best);
+
+#define GL_AXPY2_UP_BODY(Q_STMT)                                                                   \
     double vb[GL_SB];                                                                              \
     gl_amax st;                                                                                    \
     Py_ssize_t k0, t, len;                                                                         \
@@ -382,46 +308,17 @@ GL_SCAN_CLONES static int gl_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,   
         len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t k = k0 + t;                                                           \
-            const double g = G[k] + ((double) a[k] * da + (double) b[k] * db);                     \
+            Q_STMT                                                                                 \
+            const double g = G[k] + ((double) a[k] * da + bq * db);                                \
             G[k] = g;                                                                              \
             vb[t] = GL_UP_VALUE(g, y[k], upm[k]);                                                  \
         }                                                                                          \
         gl_amax_add(&st, vb, len, k0, -HUGE_VAL);                                                  \
     }                                                                                              \
     idx = gl_amax_result(&st, gmax);                                                               \
-    return *gmax == -HUGE_VAL ? -1 : idx;                                                          \
-}                                                                                                  \
-GL_SCAN_CLONES static int gl_gather_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,               \
-                                                   const QT* restrict a, double da,                \
-                                                   const QT* restrict col,                         \
-                                                   const int* restrict rows, double yb,            \
-                                                   double db, const double* restrict y,            \
-                                                   const double* restrict upm, double* gmax) {     \
-    double vb[GL_SB];                                                                              \
-    gl_amax st;                                                                                    \
-    Py_ssize_t k0, t, len;                                                                         \
-    int idx;                                                                                       \
-    gl_amax_init(&st, -HUGE_VAL);                                                                  \
-    for (k0 = 0; k0 < n; k0 += GL_SB) {                                                            \
-        len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
-        for (t = 0; t < len; t++) {                                                                \
-            const Py_ssize_t k = k0 + t;                                                           \
-            const QT bk = GL_SIGNED(yb * y[k], col[rows[k]]);                                      \
-            const double g = G[k] + ((double) a[k] * da + (double) bk * db);                       \
-            G[k] = g;                                                                              \
-            vb[t] = GL_UP_VALUE(g, y[k], upm[k]);                                                  \
-        }                                                                                          \
-        gl_amax_add(&st, vb, len, k0, -HUGE_VAL);                                                  \
-    }                                                                                              \
-    idx = gl_amax_result(&st, gmax);                                                               \
-    return *gmax == -HUGE_VAL ? -1 : idx;                                                          \
-}                                                                                                  \
-GL_SCAN_CLONES static void gl_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,                     \
-                                             const QT* restrict a, double da,                      \
-                                             const QT* restrict b, double db,                      \
-                                             const double* restrict y,                             \
-                                             const double* restrict upm, double* gp, int* ip,      \
-                                             double* gn, int* in) {                                \
+    return *gmax == -HUGE_VAL ? -1 : idx;
+
+#define GL_AXPY2_NU_BODY(Q_STMT)                                                                   \
     double vp[GL_SB], vn[GL_SB];                                                                   \
     gl_amax sp, sn;                                                                                \
     Py_ssize_t k0, t, len;                                                                         \
@@ -431,7 +328,8 @@ GL_SCAN_CLONES static void gl_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,  
         len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
         for (t = 0; t < len; t++) {                                                                \
             const Py_ssize_t k = k0 + t;                                                           \
-            const double g = G[k] + ((double) a[k] * da + (double) b[k] * db);                     \
+            Q_STMT                                                                                 \
+            const double g = G[k] + ((double) a[k] * da + bq * db);                                \
             const double v = GL_UP_VALUE(g, y[k], upm[k]);                                         \
             G[k] = g;                                                                              \
             vp[t] = y[k] > 0 ? v : -HUGE_VAL;                                                      \
@@ -440,7 +338,65 @@ GL_SCAN_CLONES static void gl_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,  
         gl_amax_add(&sp, vp, len, k0, -HUGE_VAL);                                                  \
         gl_amax_add(&sn, vn, len, k0, -HUGE_VAL);                                                  \
     }                                                                                              \
-    gl_nu_results(&sp, &sn, gp, ip, gn, in);                                                       \
+    gl_nu_results(&sp, &sn, gp, ip, gn, in);
+
+#define GL_DEF_COLUMN_OPS(SUF, QT)                                                                 \
+GL_SCAN_CLONES static int gl_select_wss3_j_##SUF(                                                  \
+        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
+        const double* restrict lowm, const double* restrict QD, const QT* restrict Qi,             \
+        double Gmax, double QDi, double yi, double tau, double* best, double* gmax2) {             \
+    GL_WSS3_J_BODY(const double qij = (double) Qi[j];)                                             \
+}                                                                                                  \
+GL_SCAN_CLONES static int gl_gather_wss3_j_##SUF(                                                  \
+        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
+        const double* restrict lowm, const double* restrict QD, const QT* restrict col,            \
+        const int* restrict rows, QT* restrict Qi, double Gmax, double QDi, double yi,             \
+        double tau, double* best, double* gmax2) {                                                 \
+    GL_WSS3_J_BODY(const QT qv = GL_SIGNED(yi * yj, col[rows[j]]);                                 \
+                   const double qij = (double) qv;                                                 \
+                   Qi[j] = qv;)                                                                    \
+}                                                                                                  \
+GL_SCAN_CLONES static int gl_select_nu_wss3_j_##SUF(                                               \
+        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
+        const double* restrict lowm, const double* restrict QD, const QT* restrict Qp,             \
+        const QT* restrict Qn, double Gmaxp, double Gmaxn, double QDp, double QDn, double tau,     \
+        double* best, double* gmaxp2, double* gmaxn2) {                                            \
+    GL_NU_WSS3_J_BODY(const double qij = yj > 0 ? (double) Qp[j] : (double) Qn[j];)                \
+}                                                                                                  \
+GL_SCAN_CLONES static int gl_gather_nu_wss3_j_##SUF(                                               \
+        Py_ssize_t n, const double* restrict G, const double* restrict y,                          \
+        const double* restrict lowm, const double* restrict QD, const QT* restrict colp,           \
+        const QT* restrict coln, const int* restrict rows, QT* restrict Qp, QT* restrict Qn,       \
+        double Gmaxp, double Gmaxn, double QDp, double QDn, double tau, double* best,              \
+        double* gmaxp2, double* gmaxn2) {                                                          \
+    GL_NU_WSS3_J_BODY(const QT qp = GL_SIGNED(yj, colp[rows[j]]);   /* y_p = +1, y_n = -1 */       \
+                      const QT qn = GL_SIGNED(-1.0 * yj, coln[rows[j]]);                           \
+                      const double qij = yj > 0 ? (double) qp : (double) qn;                       \
+                      Qp[j] = qp;                                                                  \
+                      Qn[j] = qn;)                                                                 \
+}                                                                                                  \
+GL_SCAN_CLONES static int gl_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,                      \
+                                            const QT* restrict a, double da,                       \
+                                            const QT* restrict b, double db,                       \
+                                            const double* restrict y,                              \
+                                            const double* restrict upm, double* gmax) {            \
+    GL_AXPY2_UP_BODY(const double bq = (double) b[k];)                                             \
+}                                                                                                  \
+GL_SCAN_CLONES static int gl_gather_axpy2_up_##SUF(Py_ssize_t n, double* restrict G,               \
+                                                   const QT* restrict a, double da,                \
+                                                   const QT* restrict col,                         \
+                                                   const int* restrict rows, double yb,            \
+                                                   double db, const double* restrict y,            \
+                                                   const double* restrict upm, double* gmax) {     \
+    GL_AXPY2_UP_BODY(const double bq = (double) GL_SIGNED(yb * y[k], col[rows[k]]);)               \
+}                                                                                                  \
+GL_SCAN_CLONES static void gl_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,                     \
+                                             const QT* restrict a, double da,                      \
+                                             const QT* restrict b, double db,                      \
+                                             const double* restrict y,                             \
+                                             const double* restrict upm, double* gp, int* ip,      \
+                                             double* gn, int* in) {                                \
+    GL_AXPY2_NU_BODY(const double bq = (double) b[k];)                                             \
 }                                                                                                  \
 GL_SCAN_CLONES static void gl_gather_axpy2_nu_##SUF(Py_ssize_t n, double* restrict G,              \
                                                     const QT* restrict a, double da,               \
@@ -449,26 +405,7 @@ GL_SCAN_CLONES static void gl_gather_axpy2_nu_##SUF(Py_ssize_t n, double* restri
                                                     double db, const double* restrict y,           \
                                                     const double* restrict upm, double* gp,        \
                                                     int* ip, double* gn, int* in) {                \
-    double vp[GL_SB], vn[GL_SB];                                                                   \
-    gl_amax sp, sn;                                                                                \
-    Py_ssize_t k0, t, len;                                                                         \
-    gl_amax_init(&sp, -HUGE_VAL);                                                                  \
-    gl_amax_init(&sn, -HUGE_VAL);                                                                  \
-    for (k0 = 0; k0 < n; k0 += GL_SB) {                                                            \
-        len = n - k0 < GL_SB ? n - k0 : GL_SB;                                                     \
-        for (t = 0; t < len; t++) {                                                                \
-            const Py_ssize_t k = k0 + t;                                                           \
-            const QT bk = GL_SIGNED(yb * y[k], col[rows[k]]);                                      \
-            const double g = G[k] + ((double) a[k] * da + (double) bk * db);                       \
-            const double v = GL_UP_VALUE(g, y[k], upm[k]);                                         \
-            G[k] = g;                                                                              \
-            vp[t] = y[k] > 0 ? v : -HUGE_VAL;                                                      \
-            vn[t] = y[k] > 0 ? -HUGE_VAL : v;                                                      \
-        }                                                                                          \
-        gl_amax_add(&sp, vp, len, k0, -HUGE_VAL);                                                  \
-        gl_amax_add(&sn, vn, len, k0, -HUGE_VAL);                                                  \
-    }                                                                                              \
-    gl_nu_results(&sp, &sn, gp, ip, gn, in);                                                       \
+    GL_AXPY2_NU_BODY(const double bq = (double) GL_SIGNED(yb * y[k], col[rows[k]]);)               \
 }                                                                                                  \
 GL_SCAN_CLONES static void gl_axpy_gbar_##SUF(Py_ssize_t n, double* restrict G,                   \
                                               double* restrict Gbar, double c, double cu,          \
