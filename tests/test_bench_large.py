@@ -24,7 +24,9 @@ def test_workers_certify_their_answers():
     # glopt's and scikit-learn's answers to the same problem: certified, the same dual objective
     ours = bench.worker("synthetic-600", "glopt", certify=True)
     peer = bench.worker("synthetic-600", "sklearn", certify=True)
-    for out in (ours, peer):
+    dc = bench.worker("synthetic-600", "glopt-dc", certify=True)
+    assert dc["phases"].startswith("1: ") and abs(dc["dual"] - ours["dual"]) <= 1e-6 * abs(ours["dual"])
+    for out in (ours, peer, dc):
         assert out["n"] == 600 and out["time"] > 0 and out["kkt"] <= 1e-3
     assert abs(ours["dual"] - peer["dual"]) <= 1e-6 * abs(peer["dual"])
 

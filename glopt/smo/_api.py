@@ -430,12 +430,28 @@ def solve(problem: SVMProblem, **options) -> SVMResult:
     """
     if not isinstance(problem, SVMProblem):
         raise TypeError(f"problem must be a glopt.problem.SVMProblem, got {type(problem).__name__}")
-    allowed = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0",
-               "callback", "callback_every", "verbose", "precision", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
-    unknown = set(options) - allowed
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(o for o in allowed if not o.startswith('_'))}")
+    check_option_names(options)
     return _solve_problem(problem, **options)
+
+
+_OPTIONS = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0", "callback",
+            "callback_every", "verbose", "precision", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
+
+
+def check_option_names(options: dict) -> None:
+    """Refuse option names :func:`solve` does not take, naming the ones it does."""
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(o for o in _OPTIONS if not o.startswith('_'))}")
+
+
+def check_solve_options(options: dict) -> None:
+    """Refuse the options of :func:`solve` that it would refuse, before any work is done."""
+    check_option_names(options)
+    defaults = {"tol": 1e-3, "wss": 3, "shrinking": True, "cache_size": 200, "max_iter": None, "callback": None,
+                "callback_every": 1000, "precision": "auto", "verbose": False}
+    _check_options(**{key: options.get(key, value) for key, value in defaults.items()})
+    resolve_n_jobs(options.get("n_jobs"))
 
 
 def certificate(result: SVMResult, problem: SVMProblem):
