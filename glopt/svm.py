@@ -1,7 +1,7 @@
 """scikit-learn's SVC, NuSVC, SVR, NuSVR and OneClassSVM as drop-ins, solved by glopt's SMO and certified.
 
 ``from glopt.svm import SVC, NuSVC, SVR, NuSVR, OneClassSVM`` replaces the same import from
-``sklearn.svm``: the same constructor signatures and defaults (plus ``n_jobs``), the same
+``sklearn.svm``: the same constructor signatures and defaults (plus ``n_jobs`` and ``divide``), the same
 validation, the same fitted attributes in LIBSVM's layout (``support_``, ``support_vectors_``,
 ``n_support_``, ``dual_coef_``, ``intercept_``, ``n_iter_``, ``fit_status_``, ``shape_fit_``,
 ``coef_``, ``_gamma``; ``offset_`` of the one-class SVM), the same one-vs-one scheme, decision
@@ -78,6 +78,7 @@ from .kernels import SVM_KERNELS, Kernel, _mark_psd_checked, as_csr, check_kerne
 from .problem import SVMProblem
 from .smo import certificate as smo_certificate
 from .smo import solve as smo_solve
+from .smo import solve_dc
 
 __all__ = ["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM"]
 
@@ -130,6 +131,7 @@ class _BaseLibSVM(BaseEstimator):
         # -1: LIBSVM's cap (glopt.smo.default_max_iter); 0 iterations is not a solve
         "max_iter": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "n_jobs": [Integral, None],
+        "divide": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
 
     def _problem_params(self) -> dict:
@@ -139,13 +141,16 @@ class _BaseLibSVM(BaseEstimator):
     # -- parameters ---------------------------------------------------------------------------
     def _check_params(self):
         """The rules scikit-learn's constraints cannot state (run after them, in fit)."""
-        for name in ("degree", "max_iter", "n_jobs"):
+        for name in ("degree", "max_iter", "n_jobs", "divide"):
             if isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be an integer, "
                                  f"got {getattr(self, name)!r}")
         if self.n_jobs == 0:
             raise ValueError(f"The 'n_jobs' parameter of {type(self).__name__} must be None or a nonzero "
                              "integer, got 0")
+        if self.divide is not None and (self.kernel == "precomputed" or callable(self.kernel)):
+            raise ValueError(f"The 'divide' parameter of {type(self).__name__} clusters the inputs X: it "
+                             f"needs a named kernel, not kernel={self.kernel!r}")
 
     def _bound_C(self) -> float:
         """C as the solver takes it: C=inf (a hard margin) becomes the finite C_INF."""
@@ -290,10 +295,15 @@ class _BaseLibSVM(BaseEstimator):
             try:
                 # single-precision columns: LIBSVM's own iterations (Qfloat), hence its answers,
                 # then the exact finish
-                result = smo_solve(problem, tol=float(self.tol), shrinking=bool(self.shrinking), precision="single",
-                                   cache_size=float(self.cache_size),
-                                   max_iter=None if self.max_iter == -1 else int(self.max_iter),
-                                   n_jobs=self.n_jobs, verbose=bool(self.verbose))
+                options = dict(tol=float(self.tol), shrinking=bool(self.shrinking), precision="single",
+                               cache_size=float(self.cache_size),
+                               max_iter=None if self.max_iter == -1 else int(self.max_iter),
+                               n_jobs=self.n_jobs, verbose=bool(self.verbose))
+                if self.divide is None:
+                    result = smo_solve(problem, **options)
+                else:
+                    k = None if self.divide == "auto" else min(int(self.divide), problem.n)
+                    result = solve_dc(problem, n_clusters=k, **options)
             except FloatingPointError as exc:
                 if "no margin" not in str(exc):
                     raise ValueError(_NOT_FINITE) from exc
@@ -850,6 +860,14 @@ class SVC(_BaseSVC):
     n_jobs : int or None, default=None
         OpenMP threads of the SMO's kernel columns (None: all; -k: all but k - 1). The answer
         does not depend on it.
+    divide : None, 'auto' or int >= 1, default=None
+        None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
+        and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
+        solved first, then the whole problem from the union of their answers), with k clusters
+        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
+        to the tolerance, not to rounding. It pays for large problems (see the SMO
+        documentation); not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -926,7 +944,7 @@ class SVC(_BaseSVC):
 
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
                  probability="deprecated", tol=1e-3, cache_size=200, class_weight=None, verbose=False,
-                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None):
+                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -943,6 +961,7 @@ class SVC(_BaseSVC):
         self.break_ties = break_ties
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.divide = divide
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C()}
@@ -1005,6 +1024,14 @@ class NuSVC(_BaseSVC):
     n_jobs : int or None, default=None
         OpenMP threads of the SMO's kernel columns (None: all; -k: all but k - 1). The answer
         does not depend on it.
+    divide : None, 'auto' or int >= 1, default=None
+        None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
+        and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
+        solved first, then the whole problem from the union of their answers), with k clusters
+        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
+        to the tolerance, not to rounding. It pays for large problems (see the SMO
+        documentation); not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1082,7 +1109,7 @@ class NuSVC(_BaseSVC):
 
     def __init__(self, *, nu=0.5, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
                  probability="deprecated", tol=1e-3, cache_size=200, class_weight=None, verbose=False,
-                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None):
+                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None):
         self.nu = nu
         self.kernel = kernel
         self.degree = degree
@@ -1099,6 +1126,7 @@ class NuSVC(_BaseSVC):
         self.break_ties = break_ties
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.divide = divide
 
     def _problem_params(self) -> dict:
         return {"nu": float(self.nu)}
@@ -1262,6 +1290,14 @@ class SVR(_BaseSVR):
     n_jobs : int or None, default=None
         OpenMP threads of the SMO's kernel columns (None: all; -k: all but k - 1). The answer
         does not depend on it.
+    divide : None, 'auto' or int >= 1, default=None
+        None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
+        and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
+        solved first, then the whole problem from the union of their answers), with k clusters
+        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
+        to the tolerance, not to rounding. It pays for large problems (see the SMO
+        documentation); not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1319,7 +1355,7 @@ class SVR(_BaseSVR):
     }
 
     def __init__(self, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, C=1.0, epsilon=0.1,
-                 shrinking=True, cache_size=200, verbose=False, max_iter=-1, n_jobs=None):
+                 shrinking=True, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
         self.kernel = kernel
         self.degree = degree
         self.gamma = gamma
@@ -1332,6 +1368,7 @@ class SVR(_BaseSVR):
         self.verbose = verbose
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.divide = divide
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C(), "epsilon": float(self.epsilon)}
@@ -1380,6 +1417,14 @@ class NuSVR(_BaseSVR):
     n_jobs : int or None, default=None
         OpenMP threads of the SMO's kernel columns (None: all; -k: all but k - 1). The answer
         does not depend on it.
+    divide : None, 'auto' or int >= 1, default=None
+        None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
+        and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
+        solved first, then the whole problem from the union of their answers), with k clusters
+        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
+        to the tolerance, not to rounding. It pays for large problems (see the SMO
+        documentation); not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1435,7 +1480,7 @@ class NuSVR(_BaseSVR):
     }
 
     def __init__(self, *, nu=0.5, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
-                 tol=1e-3, cache_size=200, verbose=False, max_iter=-1, n_jobs=None):
+                 tol=1e-3, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
         self.nu = nu
         self.C = C
         self.kernel = kernel
@@ -1448,6 +1493,7 @@ class NuSVR(_BaseSVR):
         self.verbose = verbose
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.divide = divide
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C(), "nu": float(self.nu)}
@@ -1495,6 +1541,14 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
     n_jobs : int or None, default=None
         OpenMP threads of the SMO's kernel columns (None: all; -k: all but k - 1). The answer
         does not depend on it.
+    divide : None, 'auto' or int >= 1, default=None
+        None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
+        and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
+        solved first, then the whole problem from the union of their answers), with k clusters
+        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
+        to the tolerance, not to rounding. It pays for large problems (see the SMO
+        documentation); not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1558,7 +1612,7 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
     }
 
     def __init__(self, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, nu=0.5, shrinking=True,
-                 cache_size=200, verbose=False, max_iter=-1, n_jobs=None):
+                 cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
         self.kernel = kernel
         self.degree = degree
         self.gamma = gamma
@@ -1570,6 +1624,7 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         self.verbose = verbose
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.divide = divide
 
     def _problem_params(self) -> dict:
         return {"nu": float(self.nu)}

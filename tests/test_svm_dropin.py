@@ -878,7 +878,7 @@ def test_signatures_and_defaults_are_scikit_learn_s():
                          (OneClassSVM, sk.OneClassSVM)):
         p_ours = inspect.signature(ours.__init__).parameters
         p_theirs = inspect.signature(theirs.__init__).parameters
-        assert list(p_ours)[:-1] == list(p_theirs) and list(p_ours)[-1] == "n_jobs"
+        assert list(p_ours)[:-2] == list(p_theirs) and list(p_ours)[-2:] == ["n_jobs", "divide"]
         for name, par in p_theirs.items():
             assert p_ours[name].default == par.default and p_ours[name].kind == par.kind
 
@@ -946,6 +946,53 @@ def test_n_jobs_does_not_change_the_answer():
     assert_array_equal(one.support_, two.support_)
     assert_array_equal(one.dual_coef_, two.dual_coef_)
     assert_array_equal(one.intercept_, two.intercept_)
+
+
+def _dc_binary():
+    X, y = make_classification(n_samples=1500, n_features=6, n_informative=4, flip_y=0.05, random_state=0)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+def _pair_objective(est, X, y):
+    """The dual objective of a fitted binary model: sum(a) - 0.5 |sum_i y_i a_i phi(x_i)|^2."""
+    sv = X[est.support_]
+    dc = est.dual_coef_[0]
+    return float(np.abs(dc).sum() - 0.5 * dc @ rbf_kernel(sv, sv, gamma=est._gamma) @ dc)
+
+
+@pytest.mark.parametrize("divide", ["auto", 3])
+def test_divide_solves_the_same_problem_certified(divide):
+    X, y = _dc_binary()
+    plain = SVC().fit(X, y)
+    dc = SVC(divide=divide).fit(X, y)
+    assert dc.certified_.all() and dc.fit_status_ == 0
+    assert _pair_objective(dc, X, y) == pytest.approx(_pair_objective(plain, X, y), rel=1e-6)
+    assert np.mean(dc.predict(X) == plain.predict(X)) >= 0.99
+    if divide == "auto":
+        # 1,500 samples: one cluster, the plain solve itself
+        assert_array_equal(dc.dual_coef_, plain.dual_coef_)
+
+
+def test_divide_in_every_estimator_and_multiclass():
+    X, y = _dc_binary()
+    Xi, yi = dataset("iris")
+    r = X[:, 0] + np.sin(X[:, 1])
+    for est in (SVC(divide=2).fit(Xi, yi), NuSVC(divide=3).fit(X, y), SVR(divide=3).fit(X, r),
+                NuSVR(divide=3).fit(X, r), OneClassSVM(divide=3).fit(X)):
+        assert est.certified_.all(), type(est).__name__
+    # more clusters than a pair's samples: each problem takes as many as it has samples
+    assert SVC(divide=500).fit(Xi, yi).certified_.all()
+
+
+def test_divide_is_refused_without_inputs_or_when_malformed():
+    X, y = dataset("iris")
+    for bad in (0, True, "always", 1.5):
+        with pytest.raises((ValueError, InvalidParameterError), match="divide"):
+            SVC(divide=bad).fit(X, y)
+    with pytest.raises(ValueError, match="divide"):
+        SVC(kernel="precomputed", divide=2).fit(X @ X.T, y)
+    with pytest.raises(ValueError, match="divide"):
+        SVR(kernel=linear_kernel, divide="auto").fit(X, y)
 
 
 def test_certificates():
