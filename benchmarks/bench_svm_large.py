@@ -8,7 +8,7 @@ Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (sciki
 'scale'), tol = 1e-3, cache 200 MB, shrinking, on every side:
 
 - ``glopt``: ``glopt.svm.SVC`` (all cores);
-- ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (round(n / 10,000)
+- ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (ceil(n / 5,120)
   clusters, each solved by the SMO one after the other on all cores, then the whole problem from
   their union; the page splits its time into clustering + clusters' solves + whole solve);
 - ``sklearn``: scikit-learn's ``SVC`` (LIBSVM, one thread);

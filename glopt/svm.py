@@ -864,7 +864,8 @@ class SVC(_BaseSVC):
         None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
         and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
         solved first, then the whole problem from the union of their answers), with k clusters
-        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
+        5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. It pays for large problems (see the SMO
         documentation); not for a precomputed or callable kernel.
@@ -1028,7 +1029,8 @@ class NuSVC(_BaseSVC):
         None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
         and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
         solved first, then the whole problem from the union of their answers), with k clusters
-        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
+        5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. It pays for large problems (see the SMO
         documentation); not for a precomputed or callable kernel.
@@ -1294,7 +1296,8 @@ class SVR(_BaseSVR):
         None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
         and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
         solved first, then the whole problem from the union of their answers), with k clusters
-        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
+        5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. It pays for large problems (see the SMO
         documentation); not for a precomputed or callable kernel.
@@ -1421,7 +1424,8 @@ class NuSVR(_BaseSVR):
         None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
         and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
         solved first, then the whole problem from the union of their answers), with k clusters
-        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
+        5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. It pays for large problems (see the SMO
         documentation); not for a precomputed or callable kernel.
@@ -1545,7 +1549,8 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         None: the plain SMO, LIBSVM's iterations. 'auto' or k: each problem solved by divide
         and conquer (:func:`glopt.smo.solve_dc`: k-means clusters, seeded, their problems
         solved first, then the whole problem from the union of their answers), with k clusters
-        or one per 10,000 samples ('auto'). The answer is the same problem's to the stopping
+        or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
+        5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. It pays for large problems (see the SMO
         documentation); not for a precomputed or callable kernel.

@@ -6,7 +6,7 @@ from sklearn.datasets import make_classification
 
 from glopt.kernels import Kernel
 from glopt.problem import SVMProblem
-from glopt.smo import certificate, cluster_samples, solve, solve_dc
+from glopt.smo import certificate, cluster_capacity, cluster_samples, solve, solve_dc
 
 
 def _data(n=1500, seed=0):
@@ -94,8 +94,16 @@ def test_one_cluster_is_the_plain_solve():
     plain = solve(problem)
     np.testing.assert_array_equal(dc.a, plain.a)
     assert dc.extra["dc"] == {"n_clusters": 1}
-    # the default is one cluster per 10,000 samples
+    # the default: clusters whose kernel matrix fits the cache
     assert solve_dc(problem).extra["dc"] == {"n_clusters": 1}
+
+
+def test_default_clusters_fit_the_kernel_cache():
+    assert cluster_capacity(200) == 5120 and 8 * cluster_capacity(200) ** 2 <= 200 * 2 ** 20
+    problem = _problem("svc", n=1500)
+    # 0.5 MB holds the kernel matrix of 256 samples: ceil(1500 / 256) = 6 clusters
+    dc = solve_dc(problem, cache_size=0.5)
+    assert dc.extra["dc"]["n_clusters"] == 6 and max(dc.extra["dc"]["cluster_sizes"]) < 1500
 
 
 def test_dc_callback_and_verbose_follow_the_whole_solve(capsys):

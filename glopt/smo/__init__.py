@@ -8,8 +8,8 @@
 - :class:`SMOEngine`: the resumable compiled solver state underneath.
 """
 from ._api import certificate, default_max_iter, resolve_n_jobs, solve, solve_svc, solve_svr
-from ._dc import cluster_samples, solve_dc
+from ._dc import cluster_capacity, cluster_samples, solve_dc
 from ._solver import SMOEngine, openmp_max_threads
 
-__all__ = ["solve", "solve_dc", "cluster_samples", "solve_svc", "solve_svr", "certificate", "SMOEngine", "openmp_max_threads", "default_max_iter",
+__all__ = ["solve", "solve_dc", "cluster_samples", "cluster_capacity", "solve_svc", "solve_svr", "certificate", "SMOEngine", "openmp_max_threads", "default_max_iter",
            "resolve_n_jobs"]

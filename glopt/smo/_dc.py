@@ -30,15 +30,31 @@ from ..problem import SVMProblem
 from ..result import SVMResult
 from ._api import _check_problem, _solve_problem, check_solve_options
 
-__all__ = ["solve_dc", "cluster_samples"]
+__all__ = ["solve_dc", "cluster_samples", "cluster_capacity"]
 
-#: Samples per cluster the default number of clusters aims at.
-_CLUSTER_TARGET = 10000
+def cluster_capacity(cache_size: float) -> int:
+    """The most samples whose whole kernel matrix fits ``cache_size`` MB in double precision.
+
+    A cluster of at most this size is solved with every kernel column cached, so its solve
+    costs little more than its kernel matrix; larger clusters pay LIBSVM's cache misses, and
+    their solves grow faster than their size (5,120 samples at the default 200 MB).
+
+    Parameters
+    ----------
+    cache_size : float > 0
+        The kernel cache in megabytes (the SMO's ``cache_size``).
+
+    Returns
+    -------
+    int
+        floor(sqrt(cache_size * 2^20 / 8)), at least 1.
+    """
+    return max(1, int(np.sqrt(float(cache_size) * 2.0 ** 20 / 8.0)))
 
 
-def _n_clusters(n_clusters, n: int) -> int:
+def _n_clusters(n_clusters, n: int, cache_size: float) -> int:
     if n_clusters is None:
-        return max(1, int(round(n / _CLUSTER_TARGET)))
+        return max(1, -(-n // cluster_capacity(cache_size)))
     _integer(n_clusters, "n_clusters", 1)
     if n_clusters > n:
         raise ValueError(f"n_clusters={n_clusters} exceeds the number of samples {n}")
@@ -158,7 +174,9 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
         The problem to solve: p = 1, no correlation matrix S, a kernel on inputs (not
         precomputed).
     n_clusters : int >= 1, optional
-        Number of clusters (default round(n / 10,000), at least 1; 1 is the plain solve).
+        Number of clusters (default: as many as make each cluster's kernel matrix fit the
+        kernel cache, :func:`cluster_capacity`, i.e. ceil(n / 5,120) at the default 200 MB;
+        1 is the plain solve).
     sample_size : int, optional
         Rows k-means is fitted on (:func:`cluster_samples`).
     random_state : int, default=0
@@ -170,7 +188,9 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
     **options : dict
         The options of :func:`glopt.smo.solve` (tol, wss, shrinking, cache_size, max_iter,
         n_jobs, callback, callback_every, verbose, precision), for the clusters' solves and the
-        whole one; not ``a0`` / ``grad0`` (the clusters make the start).
+        whole one (the clusters' precision is always "auto", and the callback and progress
+        lines follow the whole solve only); not ``a0`` / ``grad0`` (the clusters make the
+        start).
 
     Returns
     -------
@@ -199,7 +219,7 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
     if given:
         raise ValueError(f"solve_dc makes its own start from the clusters: {sorted(given)} cannot be given")
     check_solve_options(options)
-    k = _n_clusters(n_clusters, problem.n)
+    k = _n_clusters(n_clusters, problem.n, options.get("cache_size", 200))
     _check_dc_options(sample_size, random_state, cluster_jobs, k, problem.n)
     if k == 1:
         result = solve(problem, **options)
@@ -211,8 +231,10 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
     groups = [np.flatnonzero(labels == c) for c in range(k)]
     subs = [_subproblem(problem, rows) for rows in groups]
     # the clusters' progress is not the whole problem's: callbacks and progress lines are for the
-    # whole solve
+    # whole solve. Their answers are only a start, so their precision is the fast one for their
+    # size (a cluster whose columns all fit the cache in double needs no exact pass).
     sub_options = {key: v for key, v in options.items() if key not in ("callback", "verbose")}
+    sub_options["precision"] = "auto"
     solved = Parallel(n_jobs=cluster_jobs)(
         delayed(_solve_cluster)(sub, sub_options) for sub in subs if sub is not None)
     it = iter(solved)
