@@ -74,5 +74,19 @@ def test_openmp_required_but_missing_fails(setup_py, monkeypatch):
         cmd.build_extensions()
 
 
+@pytest.mark.parametrize("env, expected", [({}, "10000"), ({"GOMP_SPINCOUNT": "5"}, "5"),
+                                           ({"OMP_WAIT_POLICY": "passive"}, None)])
+def test_import_sets_a_short_openmp_spin_unless_the_environment_does(env, expected):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", "import glopt, os, json; print(json.dumps(os.environ.get('GOMP_SPINCOUNT')))"],
+                         env={**clean, **env}, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == expected
+
+
 def test_extension_thread_count():
     assert glopt.smo.openmp_max_threads() >= 1

@@ -1165,25 +1165,29 @@ cdef class SMOEngine:
     cdef void _scan_axpy_gbar(self, const void* Q_t, const void* col, int t) noexcept nogil:
         """G += alpha_t Q_t and, if t is upper-bounded, G_bar += u_t Q_t on all l positions
         (gl_axpy_gbar; Q_t gathered from col in gather mode)."""
-        cdef Py_ssize_t n = self.l, a, b
+        cdef Py_ssize_t n = self.l
         cdef int c, nth = self.sc[0].nthreads
         cdef double t0 = _now()
         cdef double cu = self.u[t] if self.status[t] == UPPER_BOUND else 0.0
+        # serial: no parallel region (see the scans below)
         if not self.scan_par:
-            nth = 1
-        for c in prange(nth, schedule="static", num_threads=nth):
-            a = _chunk(n, c, nth)
-            b = _chunk(n, c + 1, nth)
-            if self.single:
-                gl_axpy_gbar_f(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
-                               (<const float*> Q_t) + a if Q_t != NULL else NULL,
-                               <const float*> col, self.xrow + a, self.y + a, self.y[t])
-            else:
-                gl_axpy_gbar_d(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
-                               (<const double*> Q_t) + a if Q_t != NULL else NULL,
-                               <const double*> col, self.xrow + a, self.y + a, self.y[t])
+            self._axpy_gbar_range(0, n, Q_t, col, t, cu)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                self._axpy_gbar_range(_chunk(n, c, nth), _chunk(n, c + 1, nth), Q_t, col, t, cu)
         self.scan_time += _now() - t0
         self.scan_entries += n
+
+    cdef inline void _axpy_gbar_range(self, Py_ssize_t a, Py_ssize_t b, const void* Q_t,
+                                      const void* col, int t, double cu) noexcept nogil:
+        if self.single:
+            gl_axpy_gbar_f(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
+                           (<const float*> Q_t) + a if Q_t != NULL else NULL,
+                           <const float*> col, self.xrow + a, self.y + a, self.y[t])
+        else:
+            gl_axpy_gbar_d(b - a, self.G + a, self.G_bar + a, self.alpha[t], cu,
+                           (<const double*> Q_t) + a if Q_t != NULL else NULL,
+                           <const double*> col, self.xrow + a, self.y + a, self.y[t])
 
     # ------------------------------------------------------------------ cache
     cdef inline void _lru_delete(self, int h) noexcept nogil:
@@ -1273,10 +1277,16 @@ cdef class SMOEngine:
             h = self.c_next[h]
         if <double> nh * self.n_sw >= 65536.0:
             nth = self.tc[0].nthreads
-        for e in prange(nh, schedule="dynamic", num_threads=nth):
-            self.sw_drop[e] = _swap_entries(self.c_data[self.sw_heads[e]],
-                                            self.c_len[self.sw_heads[e]], self.sw_pairs,
-                                            self.n_sw, self.single)
+        if nth == 1:
+            for e in range(nh):
+                self.sw_drop[e] = _swap_entries(self.c_data[self.sw_heads[e]],
+                                                self.c_len[self.sw_heads[e]], self.sw_pairs,
+                                                self.n_sw, self.single)
+        else:
+            for e in prange(nh, schedule="dynamic", num_threads=nth):
+                self.sw_drop[e] = _swap_entries(self.c_data[self.sw_heads[e]],
+                                                self.c_len[self.sw_heads[e]], self.sw_pairs,
+                                                self.n_sw, self.single)
         for e in range(nh):
             if self.sw_drop[e]:
                 h = self.sw_heads[e]
@@ -1366,6 +1376,12 @@ cdef class SMOEngine:
 
 
     # ------------------------------------------------------------------ scans
+    # A serial scan (or pass) never enters a parallel region, not even one of one thread:
+    # libgomp starts a one-thread region after a two-thread one by retiring the idle worker at
+    # its dock barrier (the master waits for the worker to get there, and the next parallel
+    # region creates a new thread). On a quiet machine that costs microseconds per region; on a
+    # busy one each wait is a scheduler slice, every iteration, and the worker's spinning takes
+    # the core the master needs.
     cdef inline void _scan_begin(self) noexcept nogil:
         """Choose the mode of this iteration's scans (parallel only on a large active set)."""
         self.scan_time = 0.0
@@ -1596,25 +1612,32 @@ cdef class SMOEngine:
                 i[0] = gl_axpy2_up_d(b - a, G, (<const double*> Q_i) + a, dai,
                                      (<const double*> Q_j) + a, daj, y, upm, g)
 
+    cdef inline void _axpy2_chunk(self, int c, int nth, Py_ssize_t n, const void* Q_i, double dai,
+                                  const void* Q_j, const void* col_j, double yj,
+                                  double daj) noexcept nogil:
+        """Chunk c of nth of _scan_axpy2: its update and its choice of i, in pv*/pi*[c]."""
+        cdef Py_ssize_t a = _chunk(n, c, nth), b = _chunk(n, c + 1, nth)
+        self._axpy2_range(a, b, Q_i, dai, Q_j, col_j, yj, daj, &self.pv0[c], &self.pi0[c],
+                          &self.pv1[c], &self.pi1[c])
+        if self.pi0[c] >= 0:
+            self.pi0[c] += a
+        if self.nu and self.pi1[c] >= 0:
+            self.pi1[c] += a
+
     cdef void _scan_axpy2(self, const void* Q_i, double dai, const void* Q_j,
                           const void* col_j, double yj, double daj) noexcept nogil:
         """G += Q_i dai + Q_j daj on the active set (Q_j gathered from col_j in the pass when
         col_j is not NULL), and in the same pass the next iteration's choice of i over I_up (per
         sign class in nu mode), kept in up_* for _scan_up / _scan_nu."""
-        cdef Py_ssize_t n = self.active_size, a, b
+        cdef Py_ssize_t n = self.active_size
         cdef int c, nth = self.sc[0].nthreads
         cdef double t0 = _now()
         if not self.scan_par:
             nth = 1
-        for c in prange(nth, schedule="static", num_threads=nth):
-            a = _chunk(n, c, nth)
-            b = _chunk(n, c + 1, nth)
-            self._axpy2_range(a, b, Q_i, dai, Q_j, col_j, yj, daj, &self.pv0[c], &self.pi0[c],
-                              &self.pv1[c], &self.pi1[c])
-            if self.pi0[c] >= 0:
-                self.pi0[c] += a
-            if self.nu and self.pi1[c] >= 0:
-                self.pi1[c] += a
+            self._axpy2_chunk(0, 1, n, Q_i, dai, Q_j, col_j, yj, daj)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                self._axpy2_chunk(c, nth, n, Q_i, dai, Q_j, col_j, yj, daj)
         # the chunks' choices combined as in _scan_up / _scan_nu
         self.up_g = -INF
         self.up_gn = -INF
@@ -1634,22 +1657,22 @@ cdef class SMOEngine:
     cdef void _scan_gather(self, const void* data, void* buf, double yt,
                            Py_ssize_t length) noexcept nogil:
         """Gather mode: buf[j] = yt y[j] data[xrow[j]] for j < length (LIBSVM's SVR_Q buffer)."""
-        cdef Py_ssize_t a, b
         cdef int c, nth = self.sc[0].nthreads
         cdef double t0 = _now()
         if not self.scan_par:
-            nth = 1
-        for c in prange(nth, schedule="static", num_threads=nth):
-            a = _chunk(length, c, nth)
-            b = _chunk(length, c + 1, nth)
-            if self.single:
-                gl_gather_f(b - a, <float*> buf + a, <const float*> data, self.xrow + a,
-                            self.y + a, yt)
-            else:
-                gl_gather_d(b - a, <double*> buf + a, <const double*> data, self.xrow + a,
-                            self.y + a, yt)
+            self._gather_range(0, length, data, buf, yt)
+        else:
+            for c in prange(nth, schedule="static", num_threads=nth):
+                self._gather_range(_chunk(length, c, nth), _chunk(length, c + 1, nth), data, buf, yt)
         self.scan_time += _now() - t0
         self.scan_entries += length
+
+    cdef inline void _gather_range(self, Py_ssize_t a, Py_ssize_t b, const void* data, void* buf,
+                                   double yt) noexcept nogil:
+        if self.single:
+            gl_gather_f(b - a, <float*> buf + a, <const float*> data, self.xrow + a, self.y + a, yt)
+        else:
+            gl_gather_d(b - a, <double*> buf + a, <const double*> data, self.xrow + a, self.y + a, yt)
 
     # ------------------------------------------------------------------ solver pieces
     cdef void _swap_index(self, int i, int j) noexcept nogil:
@@ -2174,23 +2197,36 @@ cdef class SMOEngine:
                 cols = self.xrow if self.permuted else NULL
                 wb = self.kd.wbuf
                 dd = self.kd.d
-                for b in prange(nblk, schedule="dynamic", num_threads=nth):
-                    j0 = b * GL_BLOCK
-                    j1 = min(j0 + GL_BLOCK, ld)
-                    tid = gl_omp_thread_num()
-                    tb = tmp + tid * ld
-                    w = wb + tid * dd if wb != NULL else NULL
-                    gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
-                                 self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
-                                 rows, cf, cu, ne, cols, j0, j1, A, B, tb, w)
+                if nth == 1:
+                    for b in range(nblk):
+                        gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
+                                     self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
+                                     rows, cf, cu, ne, cols, b * GL_BLOCK, min((b + 1) * GL_BLOCK, ld),
+                                     A, B, tmp, wb)
+                else:
+                    for b in prange(nblk, schedule="dynamic", num_threads=nth):
+                        j0 = b * GL_BLOCK
+                        j1 = min(j0 + GL_BLOCK, ld)
+                        tid = gl_omp_thread_num()
+                        tb = tmp + tid * ld
+                        w = wb + tid * dd if wb != NULL else NULL
+                        gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
+                                     self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
+                                     rows, cf, cu, ne, cols, j0, j1, A, B, tb, w)
             else:
-                for b in prange(nblk, schedule="dynamic", num_threads=nth):
-                    j0 = b * GL_BLOCK
-                    j1 = min(j0 + GL_BLOCK, ld)
-                    tb = tmp + gl_omp_thread_num() * ld
-                    gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0,
-                             self.kd.degree, self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT,
-                             ld, self.kd.sqv, j0, j1, A, B, tb)
+                if nth == 1:
+                    for b in range(nblk):
+                        gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0,
+                                 self.kd.degree, self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT,
+                                 ld, self.kd.sqv, b * GL_BLOCK, min((b + 1) * GL_BLOCK, ld), A, B, tmp)
+                else:
+                    for b in prange(nblk, schedule="dynamic", num_threads=nth):
+                        j0 = b * GL_BLOCK
+                        j1 = min(j0 + GL_BLOCK, ld)
+                        tb = tmp + gl_omp_thread_num() * ld
+                        gl_kgrad(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0,
+                                 self.kd.degree, self.kd.X, self.kd.sq, rows, cf, cu, ne, self.kd.XT,
+                                 ld, self.kd.sqv, j0, j1, A, B, tb)
         self.kernel_evals += <long long> ne * ld
         for t in range(l):
             z = t if self.permuted else self.xrow[t]
