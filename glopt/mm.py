@@ -35,6 +35,10 @@ from .problem import SVMProblem
 from .result import SVMResult
 
 
+#: MM on at most this many samples runs on one thread (BLAS and OpenMP, :func:`_thread_limits`).
+SERIAL_SAMPLES = 2048
+
+
 # --------------------------------------------------------------------------------------------
 # the p = 1 objective, its MM weights and its stationarity certificate
 # --------------------------------------------------------------------------------------------
@@ -71,6 +75,15 @@ def gl_objective(problem: SVMProblem, S, coef, b, eps: float = 0.0, Kcoef=None) 
     float
         The objective J_eps(coef, b).
     """
+    if problem.n <= SERIAL_SAMPLES:
+        # on the thread count solve_mm computes its reported J with: a fused product's rounding
+        # depends on its threads, and sqrt(xi) magnifies a rounding of a zero slack
+        with _thread_limits(problem.n):
+            return _gl_objective(problem, S, coef, b, eps, Kcoef)
+    return _gl_objective(problem, S, coef, b, eps, Kcoef)
+
+
+def _gl_objective(problem, S, coef, b, eps, Kcoef) -> float:
     xi, reg, _ = _slack_and_reg(problem, coef, b, Kcoef)
     e = np.sqrt(xi + eps)
     return reg + problem.C * float(e @ _sw_matvec(S, np.sqrt(problem.sample_weight), e))
@@ -138,6 +151,128 @@ def stationarity(result: SVMResult, problem: SVMProblem, S, eps: float) -> float
 # --------------------------------------------------------------------------------------------
 # inner solvers
 # --------------------------------------------------------------------------------------------
+#: A dual matrix Q of at most this many bytes is computed once per MM run and kept: each step's
+#: SMO answer is then finished by Newton steps on its free variables (:func:`_newton_free`).
+DENSE_KERNEL_BYTES = 64 << 20
+
+#: The SMO of one step runs in chunks of max(NEWTON_CHUNK, l) iterations between Newton steps.
+NEWTON_CHUNK = 1000
+
+#: At most this many Newton finishes (each followed by an SMO run) per step.
+NEWTON_STARTS = 50
+
+#: An SMO run that meets its tolerance within this many iterations after a Newton finish ends
+#: the step (its gap is then that of the finish).
+NEWTON_SETTLED = 10
+
+#: A Newton step on more free variables than this is not tried (its factorization would cost
+#: more than the SMO iterations it saves).
+NEWTON_MAX_FREE = 1500
+
+#: At most this many rounds (linear solves) per finish, and at most NEWTON_WORK m^3 over its
+#: rounds (m free variables each): the SMO takes over from there.
+NEWTON_ROUNDS = 20
+NEWTON_WORK = 2e8
+
+
+class _DualMatrix:
+    """The dual's Q = diag(s) K[index][:, index] diag(s) of one problem, computed once per MM run
+    (small problems only; the signs and the sample of each variable do not change between steps)."""
+
+    def __init__(self, problem: SVMProblem, form):
+        self.X, self.kernel = problem.X, problem.kernel
+        self.index, self.sign = form.index, form.sign
+        self.Q = form.dense_q(np.asarray(problem.kernel(problem.X), dtype=np.float64))
+
+    def fits(self, problem: SVMProblem, form) -> bool:
+        return (problem.X is self.X and problem.kernel is self.kernel
+                and np.array_equal(form.index, self.index) and np.array_equal(form.sign, self.sign))
+
+    @staticmethod
+    def affordable(form) -> bool:
+        return 8.0 * form.size * form.size <= DENSE_KERNEL_BYTES
+
+
+def _newton_free(form, Q, a, grad, tol):
+    """Active-set Newton steps of the dual from ``a`` (feasible, ``grad`` = Q a + q there).
+
+    The SMO changes two variables at a time: on problems with large bounds and an ill-conditioned
+    kernel (near-hard margins, duplicated inputs) it needs 100-1000 x l iterations to settle the
+    free variables, whose optimum for a fixed active set is one linear solve. Each round solves
+    min g^T d + 0.5 d^T Q d over the free set F with s^T d = 0 (the KKT system of Q_FF + delta I,
+    delta regularizing duplicated inputs) and takes the exact line-search step, cut where a
+    variable reaches its bound (it leaves F). At the optimum over F the multiplier of s^T d = 0
+    gives every bound variable's KKT violation, and those violating by more than ``tol`` join F.
+    Every step decreases the dual objective and keeps the point feasible; the point is the answer
+    only if it meets the SMO's stopping rule at its tolerance (:func:`_kkt_violation`), else the
+    SMO goes on from it. Returns the new (a, grad), or None when no step was taken.
+    """
+    u, s = form.upper, form.sign
+    free = (a > 0.0) & (a < u)
+    if not free.any():
+        return None
+    a = a.copy()
+    grad = grad.copy()
+    barred = np.zeros(a.size, dtype=bool)  # left F at once after joining it: not taken in again
+    delta = 1e-10 * max(float(np.max(np.abs(np.diag(Q)))), np.finfo(float).tiny)
+    moved, stale, work = False, False, 0.0
+    for _ in range(NEWTON_ROUNDS):
+        F = np.flatnonzero(free)
+        m = F.size
+        work += float(m) ** 3
+        if m == 0 or m > NEWTON_MAX_FREE or work > NEWTON_WORK:
+            break
+        sF = s[F]
+        M = np.empty((m + 1, m + 1))
+        M[:m, :m] = Q[np.ix_(F, F)]
+        M[np.arange(m), np.arange(m)] += delta
+        M[:m, m] = sF
+        M[m, :m] = sF
+        M[m, m] = 0.0
+        try:
+            sol = np.linalg.solve(M, np.concatenate([-grad[F], [0.0]]))
+        except np.linalg.LinAlgError:
+            break
+        d, lam = sol[:m], float(sol[m])
+        d -= sF * (float(sF @ d) / m)                                     # s^T d = 0 exactly
+        slope = float(grad[F] @ d)
+        if np.isfinite(slope) and slope < 0.0:
+            QFd = M[:m, :m] @ d - delta * d
+            curvature = float(d @ QFd)
+            t_opt = -slope / curvature if curvature > 0.0 else np.inf
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(d > 0.0, (u[F] - a[F]) / d, np.where(d < 0.0, -a[F] / d, np.inf))
+            k = int(np.argmin(room))
+            t = min(t_opt, float(room[k]))
+            if not np.isfinite(t):
+                break
+            a[F] += t * d
+            grad[F] += t * QFd  # the other entries are recomputed when they are read
+            stale = True
+            moved = moved or t > 0.0
+            if t >= room[k]:  # cut at a bound: that variable leaves F, the others go on
+                a[F[k]] = u[F[k]] if d[k] > 0.0 else 0.0
+                free[F[k]] = False
+                barred[F[k]] = room[k] == 0.0
+                continue
+        # optimal over F (to the step's rounding): the bound variables that violate the KKT
+        # conditions with the multiplier of s^T d = 0 join F
+        if stale:
+            grad = Q @ a + form.linear
+            stale = False
+        r = grad + lam * s
+        join = ~free & ~barred & (u > 0.0) & (((a <= 0.0) & (r < -tol)) | ((a >= u) & (r > tol)))
+        if not join.any():
+            break
+        free |= join
+    if not moved:
+        return None
+    np.clip(a, 0.0, u, out=a)
+    # the gradient from Q again rather than from the updates: the bounds are large, and the SMO
+    # and the certificate read K coef from it
+    return a, Q @ a + form.linear
+
+
 class SMOInner:
     """Each MM step by glopt's SMO, warm-started from the previous step's answer.
 
@@ -146,23 +281,35 @@ class SMOInner:
     LIBSVM's b is accurate only to the stopping tolerance, the step's large bounds multiply that
     error in the objective MM must decrease, and every inner solver so takes the same canonical b.
 
+    On small problems (the dual's Q in at most ``DENSE_KERNEL_BYTES``) Q is computed once per MM
+    run, and each step alternates active-set Newton steps (:func:`_newton_free`) with SMO chunks
+    of max(NEWTON_CHUNK, l) iterations, starting with a Newton step from the warm start: an MM
+    step's bounds are large where slacks are zero (about 1 / sqrt(eps) times the row sums of S),
+    and the SMO alone then needs up to 1000 x l iterations per step. The answer meets the SMO's own stopping rule at ``tol`` (the maximal violating
+    pair m(a) - M(a), from the exact gradient Q a + q), whether an SMO run or a Newton step got
+    there, with a duality gap near rounding, so MM's steps are rarely redone tighter.
+
     Parameters
     ----------
     tol : float > 0, default=1e-5
         Stopping tolerance of the SMO (maximal KKT violation); :func:`solve_mm` needs it
         <= 0.1 eps.
+    newton : bool, default=True
+        Newton steps between SMO chunks on small problems (above); False: the SMO alone.
     **smo_options : dict
         Further options of :func:`glopt.smo.solve` (``precision`` is 'double' unless given).
     """
 
     name = "smo"
 
-    def __init__(self, tol: float = 1e-5, **smo_options):
+    def __init__(self, tol: float = 1e-5, newton: bool = True, **smo_options):
         self.tol = positive_scalar(tol, "tol")
+        self.newton = bool(newton)
         # double-precision columns: MM warm-starts ~10-30 solves from nearby optima, and the single-
         # precision path's exact finishing pass (n_SV x l kernel entries per solve) made MM 1.3-2x
         # slower (german, banana); MM's memory is not the plain SMO's LIBSVM-parity goal
         self.options = {"precision": "double", **smo_options}
+        self._kernel = [None]  # shared with the copies of with_tol: one kernel matrix per MM run
 
     @staticmethod
     def _warm_start(problem: SVMProblem, warm: SVMResult | None) -> dict:
@@ -200,15 +347,113 @@ class SMOInner:
         SMOInner
             A new inner solver with the same options and tolerance ``tol``.
         """
-        return SMOInner(tol=tol, **self.options)
+        other = SMOInner(tol=tol, newton=self.newton, **self.options)
+        other._kernel = self._kernel
+        return other
+
+    def _dual_matrix(self, problem: SVMProblem, form):
+        """The cached dual matrix Q when the Newton finish applies to ``problem``, else None."""
+        if (not self.newton or form.nu or "callback" in self.options
+                or not _DualMatrix.affordable(form)):
+            return None
+        cached = self._kernel[0]
+        if cached is None or not cached.fits(problem, form):
+            cached = self._kernel[0] = _DualMatrix(problem, form)
+        return cached.Q
 
     def __call__(self, problem: SVMProblem, warm: SVMResult | None) -> SVMResult:
         from . import smo
 
-        res = smo.solve(problem, tol=self.tol, **self._warm_start(problem, warm), **self.options)
+        form = dual_form(problem)
+        options = dict(self.options)
+        Q = self._dual_matrix(problem, form)
+        start = self._warm_start(problem, warm)
+        if Q is None:
+            res = smo.solve(problem, tol=self.tol, **start, **options)
+        else:
+            res = self._solve_with_newton(problem, form, Q, start, options)
         grad = res.extra["grad"]
         Kc = problem.y * (grad + 1.0) if problem.task == "svc" else grad[:problem.n] - problem.epsilon + problem.y
         return replace(res, extra={**res.extra, "Kcoef": Kc})
+
+    def _solve_with_newton(self, problem, form, Q, start, options) -> SVMResult:
+        """SMO chunks alternating with Newton finishes, until an SMO run or a Newton point meets
+        the stopping rule at ``tol``."""
+        from . import smo
+
+        t0 = time.perf_counter()
+        max_iter = options.pop("max_iter", None)
+        chunk = max(NEWTON_CHUNK, form.size)
+        total = 0
+
+        def run(limited, **point):
+            nonlocal total
+            opts = dict(options)
+            if max_iter is not None:
+                opts["max_iter"] = max(1, int(max_iter) - total)
+            if limited:  # stop after one chunk (status "callback") for the next Newton finish
+                opts.update(callback=lambda info: True, callback_every=chunk)
+            out = smo.solve(problem, tol=self.tol, **point, **opts)
+            total += out.n_iter
+            return out
+
+        def done(a, grad):
+            """The Newton point as the answer when it meets the SMO's own stopping rule at tol."""
+            violation, b = _kkt_violation(form, a, grad)
+            if not violation <= self.tol:
+                return None
+            extra = {"grad": grad, "violation": violation, "rho": -b, "n_sv": int(np.count_nonzero(form.coef(a))),
+                     "n_bounded": int(np.count_nonzero(a >= form.upper)), "tol": float(self.tol),
+                     "upper": form.upper, "newton": True}
+            return SVMResult(coef=form.coef(a), b=b, a=a, objective=float("nan"),
+                             dual_objective=-0.5 * float(a @ (grad + form.linear)), status="optimal", n_iter=total,
+                             solve_time=time.perf_counter() - t0, solver="smo-wss3+newton", extra=extra)
+
+        if "a0" in start:
+            # the previous step's free set is mostly this one's: a Newton finish before any SMO
+            # iteration (the gradient at the start from Q, which spares the engine its pass)
+            a0 = form.feasible_start(start["a0"])
+            grad0 = Q @ a0 + form.linear
+            polished = _newton_free(form, Q, a0, grad0, self.tol)
+            if polished is not None and (answer := done(*polished)) is not None:
+                return answer
+            start = {"a0": a0, "grad0": grad0} if polished is None else {"a0": polished[0], "grad0": polished[1]}
+            finished = polished is not None
+        else:
+            finished = False
+        res = run(True, **start)
+        for k in range(NEWTON_STARTS):
+            # done when the SMO met its tolerance right after a Newton finish (hardly moving);
+            # after SMO iterations of its own, one more finish shrinks the duality gap
+            if res.status == "max_iter" or (res.status == "optimal" and finished and res.n_iter <= NEWTON_SETTLED):
+                break
+            polished = _newton_free(form, Q, res.a, res.extra["grad"], self.tol)
+            if polished is None:
+                break
+            if (answer := done(*polished)) is not None:
+                return answer
+            settled = res.status == "optimal"
+            res = run(k + 1 < NEWTON_STARTS, a0=polished[0], grad0=polished[1])
+            finished = True
+            if settled:
+                break
+        if res.status == "callback":
+            res = run(False, a0=res.a, grad0=res.extra["grad"])
+        return replace(res, n_iter=total, solve_time=time.perf_counter() - t0,
+                       extra={**res.extra, "newton": True})
+
+
+def _kkt_violation(form, a, grad):
+    """The SMO's stopping quantity m(a) - M(a) (LIBSVM's maximal violating pair) at ``a`` with
+    gradient ``grad``, and the bias -(m + M) / 2 of that point."""
+    u, s = form.upper, form.sign
+    v = -s * grad
+    up = ((s > 0) & (a < u)) | ((s < 0) & (a > 0))
+    low = ((s > 0) & (a > 0)) | ((s < 0) & (a < u))
+    if not (up.any() and low.any()):
+        return 0.0, 0.0
+    m, M = float(np.max(v[up])), float(np.min(v[low]))
+    return m - M, 0.5 * (m + M)
 
 
 class CvxInner:
@@ -303,6 +548,10 @@ class MMHistory:
         return rec
 
 
+#: An S operator with ``dense()`` is made a dense matrix for the run when it takes at most this
+#: many bytes: every step then reads its entries instead of computing them again.
+DENSE_S_BYTES = 32 << 20
+
 #: Samples within this distance of the margin (in margin units) get exact MM weights at every
 #: step even with a = 0: their kinks decide the optimal bias.
 MARGIN_BAND = 1e-3
@@ -383,12 +632,33 @@ def solve_mm(problem: SVMProblem, S, inner, *, eps: float = 1e-4, tol: float = 1
     # the last digits near the end, and a threaded BLAS sums long dot products in an order set by
     # its thread count, so the MM path would depend on it too. MM's vectors gain nothing from BLAS
     # threads, whose busy-waiting between calls took a core from the OpenMP kernels.
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    # Small problems (n <= SERIAL_SAMPLES) run on one OpenMP thread as well (_thread_limits).
+    with _thread_limits(getattr(problem, "n", None)):
         return _solve_mm(problem, S, inner, eps=eps, tol=tol, weight_tol=weight_tol, max_iter=max_iter,
                          callback=callback, inexact=inexact, loose_tol=loose_tol,
                          gap_fraction=gap_fraction, cert_tol=cert_tol, accelerate=accelerate)
+
+
+_CONTROLLER = []
+
+
+def _thread_limits(n):
+    """BLAS on one thread; for n <= SERIAL_SAMPLES samples OpenMP too (a context manager).
+
+    A small problem's kernel columns and products are too short for a parallel region to pay,
+    and on a loaded machine every region waits for its slowest thread. One controller serves
+    every call: threadpool_limits would look up the loaded libraries each time, which costs as
+    much as a small fit.
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        from . import _correlation  # noqa: F401  (OpenMP loaded, so that the limit reaches it)
+        from .smo import _solver  # noqa: F401
+
+        _CONTROLLER.append(ThreadpoolController())
+    serial = n is not None and n <= SERIAL_SAMPLES
+    return _CONTROLLER[0].limit(limits=1, user_api=None if serial else "blas")
 
 
 def _with_best_bias(res: SVMResult, problem: SVMProblem) -> SVMResult:
@@ -480,6 +750,8 @@ class _MMLoop:
         self.root_eps = np.sqrt(eps)
         self.history = MMHistory()
         self.who = getattr(inner, "name", type(inner).__name__)
+        if not isinstance(S, np.ndarray) and callable(getattr(S, "dense", None)) and 8.0 * self.n ** 2 <= DENSE_S_BYTES:
+            S = self.S = np.asarray(S.dense(), dtype=np.float64)
         self.S_base = S @ self.d
         self.J_base = eps * float(self.d @ self.S_base)
         self._schedule(inexact, loose_tol, gap_fraction)
@@ -505,7 +777,10 @@ class _MMLoop:
         """Divide the inner tolerance by 10 (down to the floor); False when it is at the floor."""
         if not self.can_tighten or self.step_tol <= self.floor_tol * (1.0 + 1e-9):  # /10 steps round
             return False
-        self.step_tol = max(self.floor_tol, self.step_tol / 10.0)
+        new = self.step_tol / 10.0
+        if self.step_tol > self.final_tol * (1.0 + 1e-9) >= new:
+            new = self.final_tol  # a loose schedule lands on the user's tolerance, not a rounding off it
+        self.step_tol = max(self.floor_tol, new)
         return True
 
     # ---------------------------------------------------------------- samples and slacks
