@@ -867,8 +867,8 @@ class SVC(_BaseSVC):
         or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
         5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
-        to the tolerance, not to rounding. It pays for large problems (see the SMO
-        documentation); not for a precomputed or callable kernel.
+        to the tolerance, not to rounding. Its speed against the plain SMO is measured in
+        the SMO documentation; not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1032,8 +1032,8 @@ class NuSVC(_BaseSVC):
         or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
         5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
-        to the tolerance, not to rounding. It pays for large problems (see the SMO
-        documentation); not for a precomputed or callable kernel.
+        to the tolerance, not to rounding. Its speed against the plain SMO is measured in
+        the SMO documentation; not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1299,8 +1299,8 @@ class SVR(_BaseSVR):
         or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
         5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
-        to the tolerance, not to rounding. It pays for large problems (see the SMO
-        documentation); not for a precomputed or callable kernel.
+        to the tolerance, not to rounding. Its speed against the plain SMO is measured in
+        the SMO documentation; not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1427,8 +1427,8 @@ class NuSVR(_BaseSVR):
         or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
         5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
-        to the tolerance, not to rounding. It pays for large problems (see the SMO
-        documentation); not for a precomputed or callable kernel.
+        to the tolerance, not to rounding. Its speed against the plain SMO is measured in
+        the SMO documentation; not for a precomputed or callable kernel.
 
     Attributes
     ----------
@@ -1552,8 +1552,8 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         or as many as make each cluster's kernel matrix fit ``cache_size`` ('auto': one per
         5,120 samples at 200 MB). The answer is the same problem's to the stopping
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
-        to the tolerance, not to rounding. It pays for large problems (see the SMO
-        documentation); not for a precomputed or callable kernel.
+        to the tolerance, not to rounding. Its speed against the plain SMO is measured in
+        the SMO documentation; not for a precomputed or callable kernel.
 
     Attributes
     ----------

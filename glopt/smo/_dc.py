@@ -11,7 +11,8 @@ The scheme of DC-SVM (Hsieh, Si and Dhillon, ICML 2014), one level:
    variables then start at the bound or at zero where they end, so LIBSVM's shrinking takes
    them out of the active set at its first pass, and the whole solve computes shorter kernel
    columns, and fewer of them, than a solve from zero; its extra cost is one blocked kernel
-   pass over the start's support vectors (the start's gradient).
+   pass over the start's support vectors (the start's gradient). Whether it is faster than the
+   plain solve depends on the problem (docs/smo.md has the measurements).
 
 The answer is the whole problem's, to the same stopping rule as :func:`glopt.smo.solve`, and
 certifies like any other: only the start differs. A cluster's problem is a subproblem of the
