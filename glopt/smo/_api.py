@@ -8,6 +8,7 @@ by their adapter in :mod:`glopt.dual` and solved by :class:`glopt.smo._solver.SM
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 import time
 import warnings
@@ -448,9 +449,10 @@ def check_option_names(options: dict) -> None:
 def check_solve_options(options: dict) -> None:
     """Refuse the options of :func:`solve` that it would refuse, before any work is done."""
     check_option_names(options)
-    defaults = {"tol": 1e-3, "wss": 3, "shrinking": True, "cache_size": 200, "max_iter": None, "callback": None,
-                "callback_every": 1000, "precision": "auto", "verbose": False}
-    _check_options(**{key: options.get(key, value) for key, value in defaults.items()})
+    # the values _solve_problem would check, its own defaults where not given
+    defaults = inspect.signature(_solve_problem).parameters
+    _check_options(*(options.get(name, defaults[name].default)
+                     for name in inspect.signature(_check_options).parameters))
     resolve_n_jobs(options.get("n_jobs"))
 
 

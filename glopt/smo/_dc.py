@@ -31,7 +31,7 @@ import numpy as np
 from ..dual import dual_form
 from ..problem import SVMProblem
 from ..result import SVMResult
-from ._api import _check_problem, _solve_problem, check_solve_options
+from ._api import _check_problem, _solve_problem, check_solve_options, solve
 
 __all__ = ["solve_dc", "cluster_samples", "cluster_capacity"]
 
@@ -215,8 +215,6 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
         problem without S.
     """
     from joblib import Parallel, delayed
-
-    from ._api import solve
 
     _check_problem(problem)
     if problem.kernel.name == "precomputed":
