@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._checks import positive_scalar
+from ._newton import newton_rounds
 from .certify import certify
 from .dual import dual_form
 from .losses import mm_weights
@@ -169,9 +170,11 @@ NEWTON_SETTLED = 10
 #: more than the SMO iterations it saves).
 NEWTON_MAX_FREE = 1500
 
-#: At most this many rounds (linear solves) per finish, and at most NEWTON_WORK m^3 over its
-#: rounds (m free variables each): the SMO takes over from there.
-NEWTON_ROUNDS = 20
+#: At most this many rounds (solves with the kept factor, one bound change each) per finish, and
+#: at most NEWTON_WORK flops over its rounds (m^3 / 3 per factorization, O(m^2) per round on m
+#: free variables, l^2 per gradient): the SMO takes over from there. A round costs O(m^2), so a
+#: finish can afford the hundred or more bound changes that an MM step's first finish often needs.
+NEWTON_ROUNDS = 200
 NEWTON_WORK = 2e8
 
 
@@ -199,75 +202,27 @@ def _newton_free(form, Q, a, grad, tol):
     The SMO changes two variables at a time: on problems with large bounds and an ill-conditioned
     kernel (near-hard margins, duplicated inputs) it needs 100-1000 x l iterations to settle the
     free variables, whose optimum for a fixed active set is one linear solve. Each round solves
-    min g^T d + 0.5 d^T Q d over the free set F with s^T d = 0 (the KKT system of Q_FF + delta I,
-    delta regularizing duplicated inputs) and takes the exact line-search step, cut where a
-    variable reaches its bound (it leaves F). At the optimum over F the multiplier of s^T d = 0
-    gives every bound variable's KKT violation, and those violating by more than ``tol`` join F.
+    min g^T d + 0.5 d^T Q d over the free set F with s^T d = 0 (with Q_FF + delta I, delta
+    regularizing duplicated inputs) and takes the exact line-search step, cut where a variable
+    reaches its bound (it leaves F). At the optimum over F the multiplier of s^T d = 0 gives every
+    bound variable's KKT violation, and those violating by more than ``tol`` join F; once a
+    variable released with others moves straight out of the box, the rounds release the most
+    violating one at a time (the primal active-set method, whose released variable moves inside).
     Every step decreases the dual objective and keeps the point feasible; the point is the answer
     only if it meets the SMO's stopping rule at its tolerance (:func:`_kkt_violation`), else the
     SMO goes on from it. Returns the new (a, grad), or None when no step was taken.
+
+    The rounds run compiled (:func:`glopt._newton.newton_rounds`) on a Cholesky factor of
+    Q_FF + delta I that each bound change updates in O(m^2): a finish takes up to NEWTON_ROUNDS
+    rounds, which numpy's per-call overhead and a new factorization per round would make cost
+    more than the SMO iterations they save.
     """
-    u, s = form.upper, form.sign
-    free = (a > 0.0) & (a < u)
-    if not free.any():
+    a = np.array(a, dtype=np.float64)
+    grad = np.array(grad, dtype=np.float64)
+    if not newton_rounds(Q, a, grad, form.upper, form.sign, form.linear, float(tol), NEWTON_ROUNDS,
+                         NEWTON_MAX_FREE, NEWTON_WORK):
         return None
-    a = a.copy()
-    grad = grad.copy()
-    barred = np.zeros(a.size, dtype=bool)  # left F at once after joining it: not taken in again
-    delta = 1e-10 * max(float(np.max(np.abs(np.diag(Q)))), np.finfo(float).tiny)
-    moved, stale, work = False, False, 0.0
-    for _ in range(NEWTON_ROUNDS):
-        F = np.flatnonzero(free)
-        m = F.size
-        work += float(m) ** 3
-        if m == 0 or m > NEWTON_MAX_FREE or work > NEWTON_WORK:
-            break
-        sF = s[F]
-        M = np.empty((m + 1, m + 1))
-        M[:m, :m] = Q[np.ix_(F, F)]
-        M[np.arange(m), np.arange(m)] += delta
-        M[:m, m] = sF
-        M[m, :m] = sF
-        M[m, m] = 0.0
-        try:
-            sol = np.linalg.solve(M, np.concatenate([-grad[F], [0.0]]))
-        except np.linalg.LinAlgError:
-            break
-        d, lam = sol[:m], float(sol[m])
-        d -= sF * (float(sF @ d) / m)                                     # s^T d = 0 exactly
-        slope = float(grad[F] @ d)
-        if np.isfinite(slope) and slope < 0.0:
-            QFd = M[:m, :m] @ d - delta * d
-            curvature = float(d @ QFd)
-            t_opt = -slope / curvature if curvature > 0.0 else np.inf
-            with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.where(d > 0.0, (u[F] - a[F]) / d, np.where(d < 0.0, -a[F] / d, np.inf))
-            k = int(np.argmin(room))
-            t = min(t_opt, float(room[k]))
-            if not np.isfinite(t):
-                break
-            a[F] += t * d
-            grad[F] += t * QFd  # the other entries are recomputed when they are read
-            stale = True
-            moved = moved or t > 0.0
-            if t >= room[k]:  # cut at a bound: that variable leaves F, the others go on
-                a[F[k]] = u[F[k]] if d[k] > 0.0 else 0.0
-                free[F[k]] = False
-                barred[F[k]] = room[k] == 0.0
-                continue
-        # optimal over F (to the step's rounding): the bound variables that violate the KKT
-        # conditions with the multiplier of s^T d = 0 join F
-        if stale:
-            grad = Q @ a + form.linear
-            stale = False
-        r = grad + lam * s
-        join = ~free & ~barred & (u > 0.0) & (((a <= 0.0) & (r < -tol)) | ((a >= u) & (r > tol)))
-        if not join.any():
-            break
-        free |= join
-    if not moved:
-        return None
-    np.clip(a, 0.0, u, out=a)
+    np.clip(a, 0.0, form.upper, out=a)
     # the gradient from Q again rather than from the updates: the bounds are large, and the SMO
     # and the certificate read K coef from it
     return a, Q @ a + form.linear
