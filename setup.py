@@ -107,6 +107,7 @@ def extensions():
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
         for name, source in [("glopt.smo._solver", "glopt/smo/_solver.pyx"),
+                             ("glopt.smo._blocks", "glopt/smo/_blocks.pyx"),
                              ("glopt._correlation", "glopt/_correlation.pyx"),
                              ("glopt._newton", "glopt/_newton.pyx")]
         # GLOPT_EXT=glopt._correlation builds one extension only (developers editing the other)

