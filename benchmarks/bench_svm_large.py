@@ -8,13 +8,14 @@
 Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (scikit-learn's
 'scale'), tol = 1e-3, cache 200 MB, shrinking, on every side:
 
-- ``glopt``: ``glopt.svm.SVC`` (all cores);
+- ``glopt``: ``glopt.svm.SVC(working_set=None)`` (all cores): LIBSVM's pairs at every size;
 - ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (ceil(n / 5,120)
   clusters, each solved by the SMO one after the other on all cores, then the whole problem from
   their union; the page splits its time into clustering + clusters' solves + whole solve);
 - ``glopt-blocked``: ``glopt.smo.solve`` with ``working_set="auto"``, blocked working sets
   (as many variables per step as the 200 MB of float kernel rows hold, at most 1,024), then
-  the engine's exact finish; the page splits its time into the blocked phase's kernel rows,
+  the engine's exact finish: the path of ``glopt.svm.SVC()`` (``working_set="auto"``) from
+  ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples up; the page splits its time into the blocked phase's kernel rows,
   local solves, gradient passes and selection, and the finish;
 - ``sklearn``: scikit-learn's ``SVC`` (LIBSVM, one thread);
 - ``sklearnex``: scikit-learn-intelex's ``SVC`` (oneDAL, all cores; the ``bench`` extra);
@@ -112,7 +113,8 @@ def _fit(solver: str, X, y, gamma: float, model_path: str):
         from sklearnex.svm import SVC
     else:
         from sklearn.svm import SVC
-    model = SVC(C=1.0, kernel="rbf", gamma=gamma, tol=1e-3, cache_size=200, shrinking=True)
+    options = {"working_set": None} if solver == "glopt" else {}
+    model = SVC(C=1.0, kernel="rbf", gamma=gamma, tol=1e-3, cache_size=200, shrinking=True, **options)
     t0 = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - t0, model

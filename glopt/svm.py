@@ -1,13 +1,15 @@
 """scikit-learn's SVC, NuSVC, SVR, NuSVR and OneClassSVM as drop-ins, solved by glopt's SMO and certified.
 
 ``from glopt.svm import SVC, NuSVC, SVR, NuSVR, OneClassSVM`` replaces the same import from
-``sklearn.svm``: the same constructor signatures and defaults (plus ``n_jobs`` and ``divide``), the same
+``sklearn.svm``: the same constructor signatures and defaults (plus ``n_jobs``, ``divide`` and
+``working_set``), the same
 validation, the same fitted attributes in LIBSVM's layout (``support_``, ``support_vectors_``,
 ``n_support_``, ``dual_coef_``, ``intercept_``, ``n_iter_``, ``fit_status_``, ``shape_fit_``,
 ``coef_``, ``_gamma``; ``offset_`` of the one-class SVM), the same one-vs-one scheme, decision
 values and predictions. Each problem is solved by :func:`glopt.smo.solve` (LIBSVM's solvers
 with second-order working-set selection and shrinking, kernel columns computed by ``n_jobs``
-OpenMP threads) and judged by :func:`glopt.certify.certify` from the answer and the data, with
+OpenMP threads; from ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples on dense data, blocked working
+sets first, ``working_set``) and judged by :func:`glopt.certify.certify` from the answer and the data, with
 the kernel product of the answer taken from the SMO's final gradient (:func:`glopt.smo.certificate`:
 recomputed from the kernel in double precision at the end of the solve, so the certificate
 costs no kernel pass of its own): ``certificate_`` holds one certificate per problem and ``certified_`` says whether each confirms
@@ -79,6 +81,8 @@ from .problem import SVMProblem
 from .smo import certificate as smo_certificate
 from .smo import solve as smo_solve
 from .smo import solve_dc
+from .smo._api import engine_takes_dense
+from .smo._blocked import BLOCKED_KERNELS, BLOCKED_MIN_SAMPLES, blocked_pays
 
 __all__ = ["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM"]
 
@@ -132,6 +136,7 @@ class _BaseLibSVM(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "n_jobs": [Integral, None],
         "divide": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "working_set": [None, StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
     }
 
     def _problem_params(self) -> dict:
@@ -141,7 +146,7 @@ class _BaseLibSVM(BaseEstimator):
     # -- parameters ---------------------------------------------------------------------------
     def _check_params(self):
         """The rules scikit-learn's constraints cannot state (run after them, in fit)."""
-        for name in ("degree", "max_iter", "n_jobs", "divide"):
+        for name in ("degree", "max_iter", "n_jobs", "divide", "working_set"):
             if isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be an integer, "
                                  f"got {getattr(self, name)!r}")
@@ -151,6 +156,20 @@ class _BaseLibSVM(BaseEstimator):
         if self.divide is not None and (self.kernel == "precomputed" or callable(self.kernel)):
             raise ValueError(f"The 'divide' parameter of {type(self).__name__} clusters the inputs X: it "
                              f"needs a named kernel, not kernel={self.kernel!r}")
+        if isinstance(self.working_set, Integral) and (self.kernel == "precomputed"
+                                                               or callable(self.kernel)):
+            raise ValueError(f"The 'working_set' parameter of {type(self).__name__} computes kernel rows "
+                             f"from the inputs X: it needs a named kernel, not kernel={self.kernel!r}")
+
+    def _working_set(self, problem):
+        """The engine's working_set for this problem: 'auto' picks blocked sets for large dense ones."""
+        if self.working_set != "auto":
+            return self.working_set
+        if problem.kernel.name not in BLOCKED_KERNELS or not blocked_pays(
+                problem.n, float(self.cache_size) * 2.0 ** 20, BLOCKED_MIN_SAMPLES):
+            return None
+        # sparse data: blocked only when the engine makes them dense anyway
+        return "auto" if engine_takes_dense(problem.X) else None
 
     def _bound_C(self) -> float:
         """C as the solver takes it: C=inf (a hard margin) becomes the finite C_INF."""
@@ -295,10 +314,14 @@ class _BaseLibSVM(BaseEstimator):
             try:
                 # single-precision columns: LIBSVM's own iterations (Qfloat), hence its answers,
                 # then the exact finish
-                options = dict(tol=float(self.tol), shrinking=bool(self.shrinking), precision="single",
+                # (blocked working sets: their own float rows, then the exact finish in double)
+                working_set = self._working_set(problem)
+                options = dict(tol=float(self.tol), shrinking=bool(self.shrinking),
+                               precision="single" if working_set is None else "auto",
                                cache_size=float(self.cache_size),
                                max_iter=None if self.max_iter == -1 else int(self.max_iter),
-                               n_jobs=self.n_jobs, verbose=bool(self.verbose))
+                               n_jobs=self.n_jobs, verbose=bool(self.verbose),
+                               working_set=working_set)
                 if self.divide is None:
                     result = smo_solve(problem, **options)
                 else:
@@ -869,6 +892,18 @@ class SVC(_BaseSVC):
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. Its speed against the plain SMO is measured in
         the SMO documentation; not for a precomputed or callable kernel.
+    working_set : None, 'auto' or int >= 2, default='auto'
+        None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
+        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
+        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
+        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
+        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
+        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
+        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
+        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to
+        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
+        rounding, and is certified as any.
 
     Attributes
     ----------
@@ -945,7 +980,8 @@ class SVC(_BaseSVC):
 
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
                  probability="deprecated", tol=1e-3, cache_size=200, class_weight=None, verbose=False,
-                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None):
+                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None,
+                 working_set="auto"):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -963,6 +999,7 @@ class SVC(_BaseSVC):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.divide = divide
+        self.working_set = working_set
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C()}
@@ -1034,6 +1071,18 @@ class NuSVC(_BaseSVC):
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. Its speed against the plain SMO is measured in
         the SMO documentation; not for a precomputed or callable kernel.
+    working_set : None, 'auto' or int >= 2, default='auto'
+        None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
+        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
+        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
+        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
+        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
+        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
+        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
+        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to
+        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
+        rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1111,7 +1160,8 @@ class NuSVC(_BaseSVC):
 
     def __init__(self, *, nu=0.5, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
                  probability="deprecated", tol=1e-3, cache_size=200, class_weight=None, verbose=False,
-                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None):
+                 max_iter=-1, decision_function_shape="ovr", break_ties=False, random_state=None, n_jobs=None, divide=None,
+                 working_set="auto"):
         self.nu = nu
         self.kernel = kernel
         self.degree = degree
@@ -1129,6 +1179,7 @@ class NuSVC(_BaseSVC):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.divide = divide
+        self.working_set = working_set
 
     def _problem_params(self) -> dict:
         return {"nu": float(self.nu)}
@@ -1301,6 +1352,18 @@ class SVR(_BaseSVR):
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. Its speed against the plain SMO is measured in
         the SMO documentation; not for a precomputed or callable kernel.
+    working_set : None, 'auto' or int >= 2, default='auto'
+        None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
+        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
+        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
+        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
+        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
+        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
+        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
+        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to
+        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
+        rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1358,7 +1421,8 @@ class SVR(_BaseSVR):
     }
 
     def __init__(self, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, C=1.0, epsilon=0.1,
-                 shrinking=True, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
+                 shrinking=True, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None,
+                 working_set="auto"):
         self.kernel = kernel
         self.degree = degree
         self.gamma = gamma
@@ -1372,6 +1436,7 @@ class SVR(_BaseSVR):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.divide = divide
+        self.working_set = working_set
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C(), "epsilon": float(self.epsilon)}
@@ -1429,6 +1494,18 @@ class NuSVR(_BaseSVR):
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. Its speed against the plain SMO is measured in
         the SMO documentation; not for a precomputed or callable kernel.
+    working_set : None, 'auto' or int >= 2, default='auto'
+        None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
+        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
+        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
+        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
+        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
+        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
+        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
+        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to
+        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
+        rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1484,7 +1561,8 @@ class NuSVR(_BaseSVR):
     }
 
     def __init__(self, *, nu=0.5, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0, shrinking=True,
-                 tol=1e-3, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
+                 tol=1e-3, cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None,
+                 working_set="auto"):
         self.nu = nu
         self.C = C
         self.kernel = kernel
@@ -1498,6 +1576,7 @@ class NuSVR(_BaseSVR):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.divide = divide
+        self.working_set = working_set
 
     def _problem_params(self) -> dict:
         return {"C": self._bound_C(), "nu": float(self.nu)}
@@ -1554,6 +1633,18 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         rule and is certified as any, but the path is not LIBSVM's: it agrees with scikit-learn's
         to the tolerance, not to rounding. Its speed against the plain SMO is measured in
         the SMO documentation; not for a precomputed or callable kernel.
+    working_set : None, 'auto' or int >= 2, default='auto'
+        None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
+        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
+        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
+        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
+        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
+        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
+        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
+        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to
+        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
+        rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1617,7 +1708,8 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
     }
 
     def __init__(self, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, nu=0.5, shrinking=True,
-                 cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None):
+                 cache_size=200, verbose=False, max_iter=-1, n_jobs=None, divide=None,
+                 working_set="auto"):
         self.kernel = kernel
         self.degree = degree
         self.gamma = gamma
@@ -1630,6 +1722,7 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.divide = divide
+        self.working_set = working_set
 
     def _problem_params(self) -> dict:
         return {"nu": float(self.nu)}

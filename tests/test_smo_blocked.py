@@ -10,8 +10,8 @@ from glopt.dual import dual_form
 from glopt.kernels import Kernel
 from glopt.problem import SVMProblem
 from glopt.smo import certificate, solve, solve_svc
-from glopt.smo._blocked import blocked_phase, working_set_size
-from glopt.smo._blocks import gather_block, kernel_rows, local_smo, update_gradient
+from glopt.smo._blocked import blocked_pays, blocked_phase, working_set_size
+from glopt.smo._blocks import gather_block, kernel_rows, local_smo, rbf_rows_float, update_gradient
 
 
 def _data(n=1200, d=6, seed=0):
@@ -85,6 +85,23 @@ def test_kernel_rows_are_the_kernel_rounded_to_float():
         np.testing.assert_allclose(store[slots], K[r], rtol=0, atol=1e-7)
 
 
+def test_float_rbf_rows_are_the_kernel_to_float_accuracy_whatever_the_threads():
+    X, _ = _data(1500, d=9)      # three tiles, the last one partial
+    Xf = X.astype(np.float32)
+    XTf = np.ascontiguousarray(Xf.T)
+    K = pairwise_kernels(X, metric="rbf", gamma=0.2)
+    r = np.array([0, 1499, 700, 3], dtype=np.int32)
+    slots = np.array([2, 0, 3, 1], dtype=np.int32)
+    one = np.zeros((4, 1500), dtype=np.float32)
+    two = np.zeros((4, 1500), dtype=np.float32)
+    rbf_rows_float(Xf, XTf, 0.2, r, slots, one, 1)
+    rbf_rows_float(Xf, XTf, 0.2, r, slots, two, 2)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(one[slots], K[r], rtol=0, atol=1e-6)
+    # a point's distance to itself is exactly 0
+    assert np.all(one[slots, r] == 1.0)
+
+
 def test_gradient_update_and_block_against_numpy():
     rng = np.random.default_rng(0)
     n = 2500                      # more than one chunk of the gradient pass
@@ -134,6 +151,14 @@ def test_working_set_size():
     assert working_set_size("auto", 10 ** 7, 10 ** 7, 200 * mb) == 16
     assert working_set_size(4096, 1000, 2000, 200 * mb) == 2000
     assert working_set_size(8, 1000, 1000, 200 * mb) == 8
+
+
+def test_where_the_estimators_take_blocked_sets():
+    mb = 2.0 ** 20
+    assert not blocked_pays(99_999, 200 * mb)
+    assert blocked_pays(100_000, 200 * mb) and blocked_pays(204_800, 200 * mb)
+    assert not blocked_pays(204_801, 200 * mb) and not blocked_pays(500_000, 200 * mb)
+    assert blocked_pays(500_000, 500 * mb)
 
 
 def test_warm_start_and_auto():

@@ -878,7 +878,7 @@ def test_signatures_and_defaults_are_scikit_learn_s():
                          (OneClassSVM, sk.OneClassSVM)):
         p_ours = inspect.signature(ours.__init__).parameters
         p_theirs = inspect.signature(theirs.__init__).parameters
-        assert list(p_ours)[:-2] == list(p_theirs) and list(p_ours)[-2:] == ["n_jobs", "divide"]
+        assert list(p_ours)[:-3] == list(p_theirs) and list(p_ours)[-3:] == ["n_jobs", "divide", "working_set"]
         for name, par in p_theirs.items():
             assert p_ours[name].default == par.default and p_ours[name].kind == par.kind
 
@@ -1180,3 +1180,54 @@ def test_one_class_iterations_are_libsvms(params):
     assert est.n_iter_ == ref.n_iter_
     assert_array_equal(est.support_, ref.support_)
     assert np.mean(est.predict(X) == ref.predict(X)) >= 0.999
+
+
+# --------------------------------------------------------------------------------------
+# blocked working sets
+# --------------------------------------------------------------------------------------
+def test_working_set_solves_the_same_problem_certified():
+    X, y = _dc_binary()
+    plain = SVC(working_set=None).fit(X, y)
+    blocked = SVC(working_set=64).fit(X, y)
+    assert blocked.certified_.all() and blocked.fit_status_ == 0
+    assert _pair_objective(blocked, X, y) == pytest.approx(_pair_objective(plain, X, y), rel=1e-6)
+    assert np.mean(blocked.predict(X) == plain.predict(X)) >= 0.99
+    # below BLOCKED_MIN_SAMPLES, 'auto' (the default) is LIBSVM's pairs, bit for bit
+    assert_array_equal(SVC().fit(X, y).dual_coef_, plain.dual_coef_)
+
+
+def test_working_set_auto_takes_blocked_sets_from_the_threshold(monkeypatch):
+
+    X, y = _dc_binary()
+    monkeypatch.setattr(gsvm, "BLOCKED_MIN_SAMPLES", 1000)
+    auto = SVC().fit(X, y)
+    # q = 1,024 when the cache holds that many rows, as an explicit working_set=1024
+    assert_array_equal(auto.dual_coef_, SVC(working_set=1024).fit(X, y).dual_coef_)
+    assert not np.array_equal(auto.dual_coef_, SVC(working_set=None).fit(X, y).dual_coef_)
+    # sparse data too sparse to be made dense keep LIBSVM's pairs
+    Xs = sp.random(1200, 400, density=0.02, format="csr", random_state=0)
+    ys = np.where(np.asarray(Xs.sum(axis=1)).ravel() > np.median(np.asarray(Xs.sum(axis=1))), 1, -1)
+    assert_array_equal(SVC().fit(Xs, ys).dual_coef_.toarray(), SVC(working_set=None).fit(Xs, ys).dual_coef_.toarray())
+
+
+def test_working_set_in_every_estimator():
+    X, y = _dc_binary()
+    Xi, yi = dataset("iris")
+    r = X[:, 0] + np.sin(X[:, 1])
+    for est in (SVC(working_set=32).fit(Xi, yi), NuSVC(working_set=32).fit(X, y),
+                SVR(working_set=32).fit(X, r), NuSVR(working_set=32).fit(X, r),
+                OneClassSVM(working_set=32).fit(X)):
+        assert est.certified_.all() and est.fit_status_ == 0, type(est).__name__
+
+
+def test_working_set_is_refused_when_malformed_or_without_inputs():
+    X, y = dataset("iris")
+    for bad in (0, 1, True, "always", 2.5):
+        with pytest.raises((ValueError, InvalidParameterError), match="working_set"):
+            SVC(working_set=bad).fit(X, y)
+    with pytest.raises(ValueError, match="working_set"):
+        SVC(kernel="precomputed", working_set=32).fit(X @ X.T, y)
+    with pytest.raises(ValueError, match="working_set"):
+        SVR(kernel=linear_kernel, working_set=32).fit(X, y)
+    # 'auto' leaves such kernels to LIBSVM's pairs
+    assert SVC(kernel="precomputed").fit(X @ X.T, y).certified_.all()

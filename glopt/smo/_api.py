@@ -96,10 +96,17 @@ def _engine_data(X):
     """
     if not _is_sparse(X):
         return X
-    n, d = X.shape
-    if X.nnz >= DENSIFY_DENSITY * n * d and 8.0 * n * d <= DENSIFY_MAX_BYTES:
+    if engine_takes_dense(X):
         return np.ascontiguousarray(X.toarray(), dtype=np.float64)
     return X
+
+
+def engine_takes_dense(X) -> bool:
+    """Whether the engine takes these inputs as a dense array (dense, or CSR dense enough)."""
+    if not _is_sparse(X):
+        return True
+    n, d = X.shape
+    return X.nnz >= DENSIFY_DENSITY * n * d and 8.0 * n * d <= DENSIFY_MAX_BYTES
 
 
 def _check_options(tol, wss, shrinking, cache_size, max_iter, callback, callback_every, precision, verbose):

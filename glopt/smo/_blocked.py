@@ -26,10 +26,20 @@ import time
 import numpy as np
 
 from ..kernels import Kernel
-from ._blocks import gather_block, kernel_rows, local_smo, update_gradient
+from ._blocks import gather_block, kernel_rows, local_smo, rbf_rows_float, update_gradient
 
 #: the engine's kernel codes (glopt/smo/_kernel_columns.h)
 _KERNEL_CODES = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 4}
+
+#: the kernels the blocked phase computes rows of
+BLOCKED_KERNELS = tuple(_KERNEL_CODES)
+
+#: the estimators' working_set="auto" takes blocked working sets from this many samples up ...
+BLOCKED_MIN_SAMPLES = 100_000
+
+#: ... while the cache holds at least this many float kernel rows (n <= 204,800 at 200 MB): with
+#: fewer variables per step, the steps multiply, and with them the gradient passes over all l
+BLOCKED_MIN_ROWS = 256
 
 #: the largest working set "auto" takes
 Q_MAX = 1024
@@ -78,11 +88,20 @@ def working_set_size(working_set, n_samples: int, n_variables: int, cache_bytes:
     return max(min(q, n_variables), min(2, n_variables))
 
 
+def blocked_pays(n_samples: int, cache_bytes: float, min_samples: int = BLOCKED_MIN_SAMPLES) -> bool:
+    """Whether the estimators' working_set="auto" takes blocked working sets for n samples.
+
+    From ``min_samples`` samples, where the engine's columns no longer fit its cache, as long
+    as the cache holds at least BLOCKED_MIN_ROWS kernel rows.
+    """
+    return n_samples >= min_samples and cache_bytes // (4.0 * n_samples) >= BLOCKED_MIN_ROWS
+
+
 def blocked_applies(problem, data) -> str | None:
     """Why the blocked phase cannot run on this problem (None: it can)."""
     if not isinstance(data, np.ndarray):
         return "sparse data"
-    if problem.kernel.name not in _KERNEL_CODES:
+    if problem.kernel.name not in BLOCKED_KERNELS:
         return f"kernel={problem.kernel.name!r}"
     return None
 
@@ -96,6 +115,12 @@ class _RowStore:
         self.sq = np.einsum("ij,ij->i", self.X, self.X)
         self.kernel = (_KERNEL_CODES[kernel.name], float(kernel.gamma), float(kernel.coef0),
                        int(kernel.degree))
+        # Gaussian rows in float arithmetic (they are stored in float and only lead to the
+        # engine's exact finish): a float copy of the data, O(n d)
+        self.float_rows = kernel.name == "rbf"
+        if self.float_rows:
+            self.Xf = self.X.astype(np.float32)
+            self.XTf = np.ascontiguousarray(self.Xf.T)
         n = self.X.shape[0]
         self.rows = np.empty((n_slots, n), dtype=np.float32)
         self.slot_of = np.full(n, -1, dtype=np.int32)
@@ -122,8 +147,12 @@ class _RowStore:
             old = self.row_in[free]
             self.slot_of[old[old >= 0]] = -1
             new_rows = data_rows[missing].astype(np.int32)
-            kernel_rows(self.X, self.sq, self.XT, *self.kernel, new_rows, free, self.rows,
-                        self.n_threads)
+            if self.float_rows:
+                rbf_rows_float(self.Xf, self.XTf, self.kernel[1], new_rows, free, self.rows,
+                               self.n_threads)
+            else:
+                kernel_rows(self.X, self.sq, self.XT, *self.kernel, new_rows, free, self.rows,
+                            self.n_threads)
             self.row_in[free] = new_rows
             self.slot_of[new_rows] = free
             slots[missing] = free
