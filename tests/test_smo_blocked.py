@@ -220,3 +220,13 @@ def test_working_set_needs_dense_data_and_a_computed_kernel():
     K = pairwise_kernels(X, metric="rbf", gamma=0.3)
     with pytest.raises(ValueError, match="working_set.*precomputed"):
         solve_svc(K, y, kernel=Kernel("precomputed"), working_set=32)
+
+
+def test_divide_and_conquer_takes_blocked_sets_for_the_whole_solve_only():
+    from glopt.smo import solve_dc
+
+    problem = _problem("svc", C=1.0)
+    res = solve_dc(problem, n_clusters=3, working_set=64)
+    assert res.status == "optimal" and res.extra["blocked"]["q"] == 64
+    assert res.dual_objective == pytest.approx(solve(problem).dual_objective, rel=1e-6)
+    assert res.extra["dc"]["cluster_iterations"] == solve_dc(problem, n_clusters=3).extra["dc"]["cluster_iterations"]

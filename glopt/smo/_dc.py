@@ -193,10 +193,10 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
         threads).
     **options : dict
         The options of :func:`glopt.smo.solve` (tol, wss, shrinking, cache_size, max_iter,
-        n_jobs, callback, callback_every, verbose, precision), for the clusters' solves and the
-        whole one (the clusters' precision is always "auto", and the callback and progress
-        lines follow the whole solve only); not ``a0`` / ``grad0`` (the clusters make the
-        start).
+        n_jobs, callback, callback_every, verbose, precision, working_set), for the clusters'
+        solves and the whole one (the clusters' precision is always "auto", they take LIBSVM's
+        pairs, and the callback, the progress lines and ``working_set`` follow the whole solve
+        only); not ``a0`` / ``grad0`` (the clusters make the start).
 
     Returns
     -------
@@ -237,7 +237,9 @@ def solve_dc(problem: SVMProblem, *, n_clusters=None, sample_size=None, random_s
     # the clusters' progress is not the whole problem's: callbacks and progress lines are for the
     # whole solve. Their answers are only a start, so their precision is the fast one for their
     # size (a cluster whose columns all fit the cache in double needs no exact pass).
-    sub_options = {key: v for key, v in options.items() if key not in ("callback", "verbose")}
+    # the clusters fit the cache: LIBSVM's pairs, whatever working_set the whole solve takes
+    sub_options = {key: v for key, v in options.items()
+                   if key not in ("callback", "verbose", "working_set")}
     sub_options["precision"] = "auto"
     solved = Parallel(n_jobs=cluster_jobs)(
         delayed(_solve_cluster)(sub, sub_options) for sub in subs if sub is not None)
