@@ -110,18 +110,20 @@ class _RowStore:
     """Kernel rows K(x_r, .) of data rows r, float32, in a fixed number of slots (oldest out)."""
 
     def __init__(self, X, kernel: Kernel, n_slots: int, n_threads: int):
-        self.X = np.ascontiguousarray(X, dtype=np.float64)
-        self.XT = np.ascontiguousarray(self.X.T)
-        self.sq = np.einsum("ij,ij->i", self.X, self.X)
         self.kernel = (_KERNEL_CODES[kernel.name], float(kernel.gamma), float(kernel.coef0),
                        int(kernel.degree))
         # Gaussian rows in float arithmetic (they are stored in float and only lead to the
-        # engine's exact finish): a float copy of the data, O(n d)
+        # engine's exact finish): a float copy of the data, O(n d); the other kernels' rows
+        # from the double data, its transpose and squared norms
         self.float_rows = kernel.name == "rbf"
         if self.float_rows:
-            self.Xf = self.X.astype(np.float32)
+            self.Xf = np.ascontiguousarray(X, dtype=np.float32)
             self.XTf = np.ascontiguousarray(self.Xf.T)
-        n = self.X.shape[0]
+        else:
+            self.X = np.ascontiguousarray(X, dtype=np.float64)
+            self.XT = np.ascontiguousarray(self.X.T)
+            self.sq = np.einsum("ij,ij->i", self.X, self.X)
+        n = X.shape[0]
         self.rows = np.empty((n_slots, n), dtype=np.float32)
         self.slot_of = np.full(n, -1, dtype=np.int32)
         self.row_in = np.full(n_slots, -1, dtype=np.int32)
@@ -254,7 +256,8 @@ def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float,
     Returns
     -------
     dict
-        ``a`` (the point reached), ``status`` ("optimal", "max_iter" or "callback"), and the
+        ``a`` (the point reached), ``grad`` (its gradient for Q rounded to float), ``status``
+        ("optimal", "max_iter" or "callback"), and the
         phase's statistics: ``outer`` steps, ``n_iter`` local iterations, ``rows`` computed,
         ``kernel_evals``, ``q``, ``slots``, the violation reached and the seconds spent in rows,
         local solves, gradient updates and selection.
