@@ -8,8 +8,8 @@ validation, the same fitted attributes in LIBSVM's layout (``support_``, ``suppo
 ``coef_``, ``_gamma``; ``offset_`` of the one-class SVM), the same one-vs-one scheme, decision
 values and predictions. Each problem is solved by :func:`glopt.smo.solve` (LIBSVM's solvers
 with second-order working-set selection and shrinking, kernel columns computed by ``n_jobs``
-OpenMP threads; from ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples on dense data, blocked working
-sets first, ``working_set``) and judged by :func:`glopt.certify.certify` from the answer and the data, with
+OpenMP threads; from ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual variables on dense data, blocked
+working sets first, ``working_set``) and judged by :func:`glopt.certify.certify` from the answer and the data, with
 the kernel product of the answer taken from the SMO's final gradient (:func:`glopt.smo.certificate`:
 recomputed from the kernel in double precision at the end of the solve, so the certificate
 costs no kernel pass of its own): ``certificate_`` holds one certificate per problem and ``certified_`` says whether each confirms
@@ -82,7 +82,7 @@ from .smo import certificate as smo_certificate
 from .smo import solve as smo_solve
 from .smo import solve_dc
 from .smo._api import engine_takes_dense
-from .smo._blocked import BLOCKED_KERNELS, BLOCKED_MIN_SAMPLES, blocked_pays
+from .smo._blocked import BLOCKED_KERNELS, BLOCKED_MIN_VARIABLES, blocked_pays
 
 __all__ = ["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM"]
 
@@ -165,8 +165,9 @@ class _BaseLibSVM(BaseEstimator):
         """The engine's working_set for this problem: 'auto' picks blocked sets for large dense ones."""
         if self.working_set != "auto":
             return self.working_set
-        if problem.kernel.name not in BLOCKED_KERNELS or not blocked_pays(
-                problem.n, float(self.cache_size) * 2.0 ** 20, BLOCKED_MIN_SAMPLES):
+        # the dual variables: SVR's alpha and alpha* per sample
+        n_variables = problem.n * (2 if problem.task in ("svr", "nu_svr") else 1)
+        if problem.kernel.name not in BLOCKED_KERNELS or not blocked_pays(n_variables, BLOCKED_MIN_VARIABLES):
             return None
         # sparse data: blocked only when the engine makes them dense anyway
         return "auto" if engine_takes_dense(problem.X) else None
@@ -894,16 +895,15 @@ class SVC(_BaseSVC):
         the SMO documentation; not for a precomputed or callable kernel.
     working_set : None, 'auto' or int >= 2, default='auto'
         None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
-        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
-        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
-        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
-        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
-        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
-        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
-        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to
-        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
-        rounding, and is certified as any.
+        variables first (``glopt.smo.solve``'s ``working_set``: a local SMO per set on its
+        kernel block, the kernel rows in float, kept in ``cache_size`` megabytes), then the
+        engine's exact finish. 'auto': blocked working sets (512 variables, 1,024 from
+        100,000 samples) for problems of at least ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual
+        variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
+        measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
+        be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
+        the tolerance, not to rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1073,16 +1073,15 @@ class NuSVC(_BaseSVC):
         the SMO documentation; not for a precomputed or callable kernel.
     working_set : None, 'auto' or int >= 2, default='auto'
         None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
-        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
-        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
-        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
-        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
-        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
-        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
-        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to
-        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
-        rounding, and is certified as any.
+        variables first (``glopt.smo.solve``'s ``working_set``: a local SMO per set on its
+        kernel block, the kernel rows in float, kept in ``cache_size`` megabytes), then the
+        engine's exact finish. 'auto': blocked working sets (512 variables, 1,024 from
+        100,000 samples) for problems of at least ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual
+        variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
+        measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
+        be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
+        the tolerance, not to rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1354,16 +1353,15 @@ class SVR(_BaseSVR):
         the SMO documentation; not for a precomputed or callable kernel.
     working_set : None, 'auto' or int >= 2, default='auto'
         None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
-        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
-        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
-        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
-        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
-        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
-        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
-        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to
-        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
-        rounding, and is certified as any.
+        variables first (``glopt.smo.solve``'s ``working_set``: a local SMO per set on its
+        kernel block, the kernel rows in float, kept in ``cache_size`` megabytes), then the
+        engine's exact finish. 'auto': blocked working sets (512 variables, 1,024 from
+        100,000 samples) for problems of at least ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual
+        variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
+        measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
+        be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
+        the tolerance, not to rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1496,16 +1494,15 @@ class NuSVR(_BaseSVR):
         the SMO documentation; not for a precomputed or callable kernel.
     working_set : None, 'auto' or int >= 2, default='auto'
         None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
-        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
-        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
-        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
-        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
-        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
-        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
-        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to
-        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
-        rounding, and is certified as any.
+        variables first (``glopt.smo.solve``'s ``working_set``: a local SMO per set on its
+        kernel block, the kernel rows in float, kept in ``cache_size`` megabytes), then the
+        engine's exact finish. 'auto': blocked working sets (512 variables, 1,024 from
+        100,000 samples) for problems of at least ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual
+        variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
+        measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
+        be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
+        the tolerance, not to rounding, and is certified as any.
 
     Attributes
     ----------
@@ -1635,16 +1632,15 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         the SMO documentation; not for a precomputed or callable kernel.
     working_set : None, 'auto' or int >= 2, default='auto'
         None: LIBSVM's pairs. An integer q: each problem solved by blocked working sets of q
-        variables first (``glopt.smo.solve``'s ``working_set``: kernel rows computed once per
-        set and kept in float, a local SMO per set), then the engine's exact finish. 'auto':
-        blocked working sets, as many variables as ``cache_size`` holds rows of (at most
-        1,024), for problems of at least ``glopt.smo.BLOCKED_MIN_SAMPLES`` samples (100,000,
-        where they are measured faster than LIBSVM's pairs) whose kernel rows ``cache_size``
-        holds 256 of (up to 204,800 samples at 200 MB), on dense data (or sparse data dense
-        enough to be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to
-        rounding. A blocked answer agrees with scikit-learn's to the tolerance, not to
-        rounding, and is certified as any.
+        variables first (``glopt.smo.solve``'s ``working_set``: a local SMO per set on its
+        kernel block, the kernel rows in float, kept in ``cache_size`` megabytes), then the
+        engine's exact finish. 'auto': blocked working sets (512 variables, 1,024 from
+        100,000 samples) for problems of at least ``glopt.smo.BLOCKED_MIN_VARIABLES`` dual
+        variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
+        measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
+        be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
+        the tolerance, not to rounding, and is certified as any.
 
     Attributes
     ----------

@@ -1192,18 +1192,24 @@ def test_working_set_solves_the_same_problem_certified():
     assert blocked.certified_.all() and blocked.fit_status_ == 0
     assert _pair_objective(blocked, X, y) == pytest.approx(_pair_objective(plain, X, y), rel=1e-6)
     assert np.mean(blocked.predict(X) == plain.predict(X)) >= 0.99
-    # below BLOCKED_MIN_SAMPLES, 'auto' (the default) is LIBSVM's pairs, bit for bit
+    # below BLOCKED_MIN_VARIABLES, 'auto' (the default) is LIBSVM's pairs, bit for bit
     assert_array_equal(SVC().fit(X, y).dual_coef_, plain.dual_coef_)
 
 
 def test_working_set_auto_takes_blocked_sets_from_the_threshold(monkeypatch):
 
     X, y = _dc_binary()
-    monkeypatch.setattr(gsvm, "BLOCKED_MIN_SAMPLES", 1000)
+    monkeypatch.setattr(gsvm, "BLOCKED_MIN_VARIABLES", 1000)
     auto = SVC().fit(X, y)
-    # q = 1,024 when the cache holds that many rows, as an explicit working_set=1024
-    assert_array_equal(auto.dual_coef_, SVC(working_set=1024).fit(X, y).dual_coef_)
+    # q = 512 below glopt.smo._blocked.Q_LARGE_SAMPLES samples, as an explicit working_set=512
+    assert_array_equal(auto.dual_coef_, SVC(working_set=512).fit(X, y).dual_coef_)
     assert not np.array_equal(auto.dual_coef_, SVC(working_set=None).fit(X, y).dual_coef_)
+    # the threshold counts dual variables: SVR's 2n reach it where the classifier's n do not
+    monkeypatch.setattr(gsvm, "BLOCKED_MIN_VARIABLES", 2 * X.shape[0])
+    assert_array_equal(SVC().fit(X, y).dual_coef_, SVC(working_set=None).fit(X, y).dual_coef_)
+    r = X[:, 0] + np.sin(X[:, 1])
+    assert_array_equal(SVR().fit(X, r).dual_coef_, SVR(working_set=512).fit(X, r).dual_coef_)
+    assert not np.array_equal(SVR().fit(X, r).dual_coef_, SVR(working_set=None).fit(X, r).dual_coef_)
     # sparse data too sparse to be made dense keep LIBSVM's pairs
     Xs = sp.random(1200, 400, density=0.02, format="csr", random_state=0)
     ys = np.where(np.asarray(Xs.sum(axis=1)).ravel() > np.median(np.asarray(Xs.sum(axis=1))), 1, -1)

@@ -312,7 +312,7 @@ def _blocked(problem, form, data, a, working_set, *, tol, cache_size, n_threads,
              callback_every, verbose, t0) -> dict:
     """The blocked working-set phase from ``a`` (:mod:`glopt.smo._blocked`), reporting as the engine."""
     cache_bytes = float(cache_size) * 2.0 ** 20
-    q = working_set_size(working_set, form.n_samples, form.size, cache_bytes)
+    q = working_set_size(working_set, form.n_samples, form.size)
     last = [0]
 
     def report(info):

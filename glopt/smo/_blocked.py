@@ -1,22 +1,28 @@
-"""Blocked working sets: many variables per outer step, solved on their own cached block.
+"""Blocked working sets: many variables per outer step, solved on their own kernel block.
 
 LIBSVM's SMO computes one kernel column per iteration, and once the columns no longer fit the
 cache it computes nearly every column it uses. The blocked phase (the scheme of ThunderSVM and
-oneDAL's SVM) instead reuses each kernel row for many iterations. Each outer step
+oneDAL's SVM) instead takes many variables per outer step and each kernel row once per step.
+Each outer step
 
 1. takes a working set B of at most q variables: the half of the previous set added last, and
    the most violating variables of I_up and I_low (per sign class for the nu formulations) not
-   yet in it;
-2. computes the kernel rows of B's new data rows (n entries each, rounded to float) into a row
-   store of ``cache_size`` megabytes, the rows used longest ago giving way first;
-3. solves the problem restricted to B (the other variables fixed) with LIBSVM's SMO on the
-   block Q_BB, to the local tolerance max(tol, 0.1 x the violation at the start of the step);
-4. updates the gradient of all l variables from the changed rows in one pass.
+   yet in it (:func:`~glopt.smo._blocks.select_working_set`);
+2. computes the block Q_BB from the data (:func:`~glopt.smo._blocks.kernel_block`) and solves
+   the problem restricted to B (the other variables fixed) with LIBSVM's SMO on it, to the
+   local tolerance max(tol, 0.1 x the violation at the start of the step);
+3. updates the gradient of all l variables from the kernel rows of the changed variables in
+   one pass (:func:`~glopt.smo._blocks.fused_gradient`): each row is taken from a row store of
+   ``cache_size`` megabytes or computed tile by tile while the pass uses it, and the rows of
+   the half that stays are kept in the store for the next step, the rows used longest ago
+   giving way first.
 
-It stops when the violation m(a) - M(a) of the whole problem, for Q rounded to float, is at
-most tol. The engine (:class:`~glopt.smo._solver.SMOEngine`) then starts from that point with
-the gradient recomputed exactly and iterates in double precision until the stopping rule holds
-for the exact Q, so the answer is judged against the exact problem as any other.
+The rows and the block are computed in float (the Gaussian kernel in float arithmetic,
+``glopt/smo/_rows_float.h``). The phase stops when the violation m(a) - M(a) of the whole
+problem, for that float Q, is at most tol. The engine (:class:`~glopt.smo._solver.SMOEngine`)
+then starts from that point with the gradient recomputed exactly and iterates in double
+precision until the stopping rule holds for the exact Q, so the answer is judged against the
+exact problem as any other.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ import time
 import numpy as np
 
 from ..kernels import Kernel
-from ._blocks import gather_block, kernel_rows, local_smo, rbf_rows_float, update_gradient
+from ._blocks import fused_gradient, kernel_block, local_smo, padded, select_working_set
 
 #: the engine's kernel codes (glopt/smo/_kernel_columns.h)
 _KERNEL_CODES = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 4}
@@ -34,18 +40,18 @@ _KERNEL_CODES = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 4}
 #: the kernels the blocked phase computes rows of
 BLOCKED_KERNELS = tuple(_KERNEL_CODES)
 
-#: the estimators' working_set="auto" takes blocked working sets from this many samples up ...
-BLOCKED_MIN_SAMPLES = 100_000
+#: the estimators' working_set="auto" takes blocked working sets from this many dual variables
+#: up (samples; twice the samples for SVR and nu-SVR)
+BLOCKED_MIN_VARIABLES = 40_000
 
-#: ... while the cache holds at least this many float kernel rows (n <= 204,800 at 200 MB): with
-#: fewer variables per step, the steps multiply, and with them the gradient passes over all l
-BLOCKED_MIN_ROWS = 256
-
-#: the largest working set "auto" takes
+#: the working set "auto" takes from Q_LARGE_SAMPLES samples up ...
 Q_MAX = 1024
 
-#: the smallest working set "auto" takes: below it a step does little more than one SMO pair
-Q_MIN = 16
+#: ... and below (the gradient passes over all l then weigh less against the local solves)
+Q_SMALL = 512
+
+#: the problem size from which "auto" takes Q_MAX variables per step
+Q_LARGE_SAMPLES = 100_000
 
 #: local iterations per working-set variable in one outer step (the local solve's cap)
 LOCAL_ITER_PER_VAR = 50
@@ -61,8 +67,8 @@ def check_working_set(working_set) -> None:
                          f"(variables per outer step), got {working_set!r}")
 
 
-def working_set_size(working_set, n_samples: int, n_variables: int, cache_bytes: float) -> int:
-    """The working set's size q: as given, or "auto": as many rows as the cache holds, <= 1024.
+def working_set_size(working_set, n_samples: int, n_variables: int) -> int:
+    """The working set's size q: as given, or "auto": Q_MAX variables from Q_LARGE_SAMPLES samples, else Q_SMALL.
 
     Parameters
     ----------
@@ -72,8 +78,6 @@ def working_set_size(working_set, n_samples: int, n_variables: int, cache_bytes:
         Data rows n (the length of a kernel row).
     n_variables : int
         Dual variables l.
-    cache_bytes : float
-        The row store's budget in bytes.
 
     Returns
     -------
@@ -81,20 +85,19 @@ def working_set_size(working_set, n_samples: int, n_variables: int, cache_bytes:
         q, at most l and at least 2 (or l when l < 2).
     """
     if working_set == "auto":
-        rows = int(cache_bytes // (4.0 * n_samples))
-        q = max(Q_MIN, min(Q_MAX, rows))
+        q = Q_MAX if n_samples >= Q_LARGE_SAMPLES else Q_SMALL
     else:
         q = int(working_set)
     return max(min(q, n_variables), min(2, n_variables))
 
 
-def blocked_pays(n_samples: int, cache_bytes: float, min_samples: int = BLOCKED_MIN_SAMPLES) -> bool:
-    """Whether the estimators' working_set="auto" takes blocked working sets for n samples.
+def blocked_pays(n_variables: int, min_variables: int = BLOCKED_MIN_VARIABLES) -> bool:
+    """Whether the estimators' working_set="auto" takes blocked working sets for l variables.
 
-    From ``min_samples`` samples, where the engine's columns no longer fit its cache, as long
-    as the cache holds at least BLOCKED_MIN_ROWS kernel rows.
+    From ``min_variables`` dual variables, where the engine's columns no longer fit its cache
+    and the blocked phase's rows serve many iterations each.
     """
-    return n_samples >= min_samples and cache_bytes // (4.0 * n_samples) >= BLOCKED_MIN_ROWS
+    return n_variables >= min_variables
 
 
 def blocked_applies(problem, data) -> str | None:
@@ -107,120 +110,92 @@ def blocked_applies(problem, data) -> str | None:
 
 
 class _RowStore:
-    """Kernel rows K(x_r, .) of data rows r, float32, in a fixed number of slots (oldest out)."""
+    """Kernel rows K(x_r, .) of data rows r, float32, in a fixed number of slots (oldest out).
+
+    The rows enter the gradient through :meth:`add_to`, which computes the rows it lacks while
+    it uses them (one pass: :func:`~glopt.smo._blocks.fused_gradient`) and keeps some of them
+    for the next steps; :meth:`block` computes a working set's kernel block from the data.
+    """
 
     def __init__(self, X, kernel: Kernel, n_slots: int, n_threads: int):
         self.kernel = (_KERNEL_CODES[kernel.name], float(kernel.gamma), float(kernel.coef0),
                        int(kernel.degree))
         # Gaussian rows in float arithmetic (they are stored in float and only lead to the
         # engine's exact finish): a float copy of the data, O(n d); the other kernels' rows
-        # from the double data, its transpose and squared norms
+        # from the double data, its transpose and squared norms. The unused arrays are stubs.
         self.float_rows = kernel.name == "rbf"
+        n = X.shape[0]
+        width = padded(n)
         if self.float_rows:
-            self.Xf = np.ascontiguousarray(X, dtype=np.float32)
-            self.XTf = np.ascontiguousarray(self.Xf.T)
+            # centred: distances do not change, and the float norms of the rows' form
+            # |x|^2 + |z|^2 - 2 x.z stay small
+            self.Xf = np.ascontiguousarray(X - X.mean(axis=0), dtype=np.float32)
+            self.XTf = np.zeros((X.shape[1], width), dtype=np.float32)
+            self.XTf[:, :n] = self.Xf.T
+            self.sqf = np.zeros(width, dtype=np.float32)
+            self.sqf[:n] = np.einsum("ij,ij->i", self.Xf, self.Xf, dtype=np.float64)
+            self.X = self.XT = np.zeros((1, 1))
+            self.sq = np.zeros(1)
         else:
             self.X = np.ascontiguousarray(X, dtype=np.float64)
             self.XT = np.ascontiguousarray(self.X.T)
             self.sq = np.einsum("ij,ij->i", self.X, self.X)
-        n = X.shape[0]
-        self.rows = np.empty((n_slots, n), dtype=np.float32)
+            self.Xf = self.XTf = np.zeros((1, 1), dtype=np.float32)
+            self.sqf = np.zeros(1, dtype=np.float32)
+        self.rows = np.empty((max(n_slots, 1), width), dtype=np.float32)
         self.slot_of = np.full(n, -1, dtype=np.int32)
         self.row_in = np.full(n_slots, -1, dtype=np.int32)
         self.used = np.zeros(n_slots, dtype=np.int64)
-        self.ones = np.ones(n)
         self.n_threads = n_threads
         self.clock = 0
         self.computed = 0
+        self.block_evals = 0
         self.time = 0.0
 
-    def slots(self, data_rows: np.ndarray) -> np.ndarray:
-        """The slots holding these (distinct) data rows, computing the missing ones."""
+    def block(self, data_rows: np.ndarray) -> np.ndarray:
+        """K(x_i, x_j) for the pairs of these data rows (float32, repeats allowed)."""
+        m = data_rows.size
+        out = np.empty((m, padded(m)), dtype=np.float32)
+        kernel_block(self.float_rows, self.Xf, self.sqf, self.X, self.sq, *self.kernel,
+                     np.ascontiguousarray(data_rows, dtype=np.int32), out, self.n_threads)
+        self.block_evals += m * m
+        return out[:, :m]
+
+    def add_to(self, G: np.ndarray, s: np.ndarray, data_rows: np.ndarray, coef: np.ndarray,
+               prefer: np.ndarray | None = None) -> None:
+        """G_j += s_j sum_k coef_k K(x_{data_rows[k]}, x_j) over all data rows j.
+
+        ``data_rows`` are distinct and increasing. The rows not in the store are computed; as
+        many of them as the slots not read here hold are kept, those marked in ``prefer``
+        (rows the next step is likely to change again) first, in the slots used longest ago.
+        """
         self.clock += 1
-        slots = self.slot_of[data_rows]
-        missing = np.flatnonzero(slots < 0)
-        if missing.size:
-            t0 = time.perf_counter()
+        rows = np.ascontiguousarray(data_rows, dtype=np.int32)
+        read = self.slot_of[rows]
+        hit = read >= 0
+        missing = np.flatnonzero(~hit)
+        write = np.full(rows.size, -1, dtype=np.int32)
+        n_write = min(missing.size, self.row_in.size - int(np.count_nonzero(hit)))
+        if n_write > 0:
+            if prefer is not None:
+                missing = missing[np.argsort(~prefer[missing], kind="stable")]
+            missing = missing[:n_write]
             held = np.zeros(self.row_in.size, dtype=bool)
-            held[slots[slots >= 0]] = True
+            held[read[hit]] = True
             # free slots first (used = 0 and row_in = -1), then the rows used longest ago
             order = np.where(held, np.iinfo(np.int64).max, self.used)
-            free = np.argpartition(order, missing.size - 1)[:missing.size].astype(np.int32)
+            free = np.argpartition(order, n_write - 1)[:n_write].astype(np.int32)
             old = self.row_in[free]
             self.slot_of[old[old >= 0]] = -1
-            new_rows = data_rows[missing].astype(np.int32)
-            if self.float_rows:
-                rbf_rows_float(self.Xf, self.XTf, self.kernel[1], new_rows, free, self.rows,
-                               self.n_threads)
-            else:
-                kernel_rows(self.X, self.sq, self.XT, *self.kernel, new_rows, free, self.rows,
-                            self.n_threads)
-            self.row_in[free] = new_rows
-            self.slot_of[new_rows] = free
-            slots[missing] = free
-            self.computed += int(missing.size)
-            self.time += time.perf_counter() - t0
-        self.used[slots] = self.clock
-        return slots
-
-
-def _masks(sign, a, upper):
-    up = np.where(sign > 0, a < upper, a > 0)
-    low = np.where(sign > 0, a > 0, a < upper)
-    return up, low
-
-
-def _violation(f, up, low, classes) -> float:
-    """max over the classes of max f over I_up - min f over I_low (f = -s G)."""
-    worst = -np.inf
-    for c in classes:
-        fu, fl = f[up & c], f[low & c]
-        if fu.size and fl.size:
-            worst = max(worst, float(fu.max() - fl.min()))
-    return worst
-
-
-def _most_violating(f, mask, count: int, largest: bool) -> np.ndarray:
-    """Up to ``count`` indices of ``mask`` with the largest (or smallest) f, best first."""
-    cand = np.flatnonzero(mask)
-    if cand.size == 0 or count <= 0:
-        return cand[:0]
-    key = -f[cand] if largest else f[cand]
-    if cand.size > count:
-        part = np.argpartition(key, count - 1)[:count]
-        cand, key = cand[part], key[part]
-    return cand[np.argsort(key, kind="stable")]
-
-
-def _select(f, up, low, classes, keep: np.ndarray, q: int) -> np.ndarray:
-    """The next working set: ``keep`` then new violators, alternating I_up and I_low per class."""
-    need = q - keep.size
-    free = np.ones(f.size, dtype=bool)
-    free[keep] = False
-    lists = []
-    for c in classes:
-        fu, fl = f[up & c], f[low & c]
-        if not (fu.size and fl.size):
-            continue
-        # only variables that violate against the other side can improve in a pair
-        lists.append(_most_violating(f, up & c & free & (f > fl.min()), need, True))
-        lists.append(_most_violating(f, low & c & free & (f < fu.max()), need, False))
-    picked = []
-    taken = np.zeros(f.size, dtype=bool)
-    position = [0] * len(lists)
-    while len(picked) < need:
-        moved = False
-        for k, lst in enumerate(lists):
-            while position[k] < lst.size and taken[lst[position[k]]]:
-                position[k] += 1
-            if position[k] < lst.size and len(picked) < need:
-                t = lst[position[k]]
-                taken[t] = True
-                picked.append(t)
-                moved = True
-        if not moved:
-            break
-    return np.concatenate([keep, np.asarray(picked, dtype=np.int64)]).astype(np.int64)
+            self.row_in[free] = rows[missing]
+            self.slot_of[rows[missing]] = free
+            write[missing] = free
+            self.used[free] = self.clock
+        self.used[read[hit]] = self.clock
+        self.computed += int(rows.size - np.count_nonzero(hit))
+        fused_gradient(self.float_rows, self.Xf, self.sqf, self.XTf, self.X, self.sq, self.XT,
+                       *self.kernel, rows, np.ascontiguousarray(coef, dtype=np.float64),
+                       read, write, self.rows, s, G, self.n_threads)
 
 
 def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float, cache_bytes: float,
@@ -242,9 +217,9 @@ def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float,
     tol : float
         Stopping tolerance on the violation m(a) - M(a) (per sign class for ``nu``).
     cache_bytes : float
-        The row store's budget in bytes (it holds at least q rows).
+        The row store's budget in bytes.
     n_threads : int
-        Threads of the kernel rows and the gradient pass.
+        Threads of the block and the gradient pass.
     max_iter : int
         Cap on the local SMO iterations of all steps together.
     nu : bool
@@ -258,9 +233,10 @@ def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float,
     dict
         ``a`` (the point reached), ``grad`` (its gradient for Q rounded to float), ``status``
         ("optimal", "max_iter" or "callback"), and the
-        phase's statistics: ``outer`` steps, ``n_iter`` local iterations, ``rows`` computed,
-        ``kernel_evals``, ``q``, ``slots``, the violation reached and the seconds spent in rows,
-        local solves, gradient updates and selection.
+        phase's statistics: ``outer`` steps, ``n_iter`` local iterations, ``rows`` computed
+        (kernel rows the gradient passes computed rather than read from the store),
+        ``kernel_evals``, ``q``, ``slots`` of the store, the violation reached and the seconds
+        spent in selection, blocks, local solves and gradient passes (with their rows).
     """
     t_start = time.perf_counter()
     n = form.n_samples
@@ -269,46 +245,37 @@ def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float,
     sign = np.ascontiguousarray(form.sign, dtype=np.float64)
     upper = np.ascontiguousarray(form.upper, dtype=np.float64)
     identity = bool(l == n and np.array_equal(idx, np.arange(n)))
-    n_slots = min(n, max(q, int(cache_bytes // (4.0 * n))))
+    n_slots = min(n, int(cache_bytes // (4.0 * n)))
     store = _RowStore(X, kernel, n_slots, n_threads)
     a = np.array(a, dtype=np.float64)
     G = np.array(form.linear, dtype=np.float64)
-    classes = [sign > 0, sign < 0] if nu else [np.ones(l, dtype=bool)]
-    t_grad = 0.0
-    # the start's gradient p + Q a, from the rows of its nonzero variables, a store's worth at a time
+    # the start's gradient p + Q a, from the rows of its nonzero variables
     nonzero = np.flatnonzero(a)
-    for k in range(0, nonzero.size, n_slots):
-        t = nonzero[k:k + n_slots]
-        _apply(store, t, idx, sign, a[t], G, identity, n_threads)
-    t_grad += time.perf_counter() - t_start
-    t_local = t_select = 0.0
+    _add_rows(store, idx[nonzero], sign[nonzero] * a[nonzero], idx, sign, G, identity, None)
+    t_grad = time.perf_counter() - t_start
+    t_local = t_select = t_block = 0.0
     keep = np.zeros(0, dtype=np.int64)
+    B_buf = np.empty(q, dtype=np.int64)
+    scratch = np.empty(33 * l, dtype=np.uint8)
     n_iter = outer = 0
     status = "optimal"
-    violation = np.inf
     while True:
         t0 = time.perf_counter()
-        f = -sign * G
-        up, low = _masks(sign, a, upper)
-        violation = _violation(f, up, low, classes)
+        violation, size = select_working_set(G, sign, a, upper, nu, keep, B_buf, scratch, tol)
+        t_select += time.perf_counter() - t0
         if not violation > tol:
-            t_select += time.perf_counter() - t0
             break
         if n_iter >= max_iter:
             status = "max_iter"
-            t_select += time.perf_counter() - t0
             break
-        B = _select(f, up, low, classes, keep, q)
-        t_select += time.perf_counter() - t0
-        # the local solve takes B in increasing data row, so that gathering its block reads
-        # every row of the store forwards
+        B = B_buf[:size].copy()
+        # the local solve takes B in increasing data row (the block's rows read X forwards)
         W = B[np.argsort(idx[B], kind="stable")]
-        rows, inverse = np.unique(idx[W], return_inverse=True)
-        slots = store.slots(rows)
         t0 = time.perf_counter()
         sW = sign[W]
-        QW = np.empty((W.size, W.size))
-        gather_block(store.rows, slots[inverse].astype(np.int32), idx[W], sW, QW)
+        QW = np.multiply.outer(sW, sW) * store.block(idx[W])
+        t_block += time.perf_counter() - t0
+        t0 = time.perf_counter()
         aW = a[W].copy()
         gW = G[W].copy()
         it, _ = local_smo(QW, sW, upper[W], aW, gW, max(tol, 0.1 * violation),
@@ -316,48 +283,47 @@ def blocked_phase(form, X, kernel: Kernel, a: np.ndarray, *, q: int, tol: float,
         t_local += time.perf_counter() - t0
         t0 = time.perf_counter()
         changed = np.flatnonzero(aW != a[W])
-        _apply_rows(store, idx[W[changed]], sW[changed] * (aW[changed] - a[W[changed]]),
-                    idx, sign, G, identity, n_threads)
+        # the half added last stays (first in, first out, as ThunderSVM's working sets): its
+        # rows are the ones worth keeping
+        keep = B[B.size - min(B.size, q) // 2:]
+        _add_rows(store, idx[W[changed]], sW[changed] * (aW[changed] - a[W[changed]]), idx,
+                  sign, G, identity, idx[keep])
         a[W] = aW
         t_grad += time.perf_counter() - t0
         n_iter += int(it)
         outer += 1
-        # the half added last stays (first in, first out), as ThunderSVM's working sets
-        keep = B[B.size - min(B.size, q) // 2:]
         if report is not None:
+            # a sum, not a BLAS dot: OpenBLAS's threads would spin after it, taking the cores
+            # from the next step's own threads
             info = {"iteration": n_iter, "violation": violation,
-                    "objective": -0.5 * float(a @ (G + form.linear)), "active_size": l,
+                    "objective": -0.5 * float(np.sum(a * (G + form.linear))), "active_size": l,
                     "outer": outer}
             if report(info):
                 status = "callback"
                 break
-    return {"a": a, "grad": G, "status": status, "outer": outer, "n_iter": n_iter, "rows": store.computed,
-            "kernel_evals": store.computed * n, "q": q, "slots": n_slots,
-            "violation": float(violation), "time_rows": store.time, "time_local": t_local,
-            "time_gradient": t_grad, "time_select": t_select,
+    return {"a": a, "grad": G, "status": status, "outer": outer, "n_iter": n_iter,
+            "rows": store.computed, "kernel_evals": store.computed * n + store.block_evals,
+            "q": q, "slots": n_slots, "violation": float(violation), "time_block": t_block,
+            "time_local": t_local, "time_gradient": t_grad, "time_select": t_select,
             "time": time.perf_counter() - t_start}
 
 
-def _apply(store, t, idx, sign, coef, G, identity, n_threads) -> None:
-    """G += Q[:, t] coef for the variables t, from their rows (computed as needed)."""
-    store.slots(np.unique(idx[t]))
-    _apply_rows(store, idx[t], sign[t] * coef, idx, sign, G, identity, n_threads)
+def _add_rows(store, data_rows, c, idx, sign, G, identity, prefer_rows) -> None:
+    """G_t += s_t sum_b c_b K(x_{data_rows[b]}, x_{i_t}) for every variable t, in one pass.
 
-
-def _apply_rows(store, data_rows, c, idx, sign, G, identity, n_threads) -> None:
-    """G_r += s_r sum_b c_b K(x_b, x_{i_r}) over data rows b (in the store), one term per row.
-
-    The terms are added in increasing data row, whatever slots hold the rows, so that the
-    gradient does not depend on the store's size.
+    The terms of a data row are summed first and the rows added in increasing order, so that
+    the gradient depends on neither the store nor the threads. ``prefer_rows``: data rows
+    whose kernel rows the store keeps first.
     """
     if data_rows.size == 0:
         return
     rows, inv = np.unique(data_rows, return_inverse=True)
     coef = np.bincount(inv, weights=c, minlength=rows.size)
+    prefer = None if prefer_rows is None else np.isin(rows, prefer_rows)
     if identity:
-        update_gradient(store.rows, store.slot_of[rows], coef, idx, sign, G, True, n_threads)
+        store.add_to(G, sign, rows, coef, prefer)
         return
     # variables sharing a data row (SVR's alpha and alpha*) share its sum: n sums, not l
-    h = np.zeros(store.rows.shape[1])
-    update_gradient(store.rows, store.slot_of[rows], coef, idx, store.ones, h, True, n_threads)
+    h = np.zeros(store.slot_of.size)
+    store.add_to(h, np.ones(h.size), rows, coef, prefer)
     G += sign * h[idx]

@@ -1055,9 +1055,11 @@ cdef class SMOEngine:
                 self._exact_gradient(True)
             self.gbar_valid = True
             # G_bar is at hand: shrink at the first iteration and then often, rather than after
-            # min(l, 1000) iterations on full-length columns
-            self.counter = 1
+            # min(l, 1000) iterations on full-length columns; unless the start meets the stopping
+            # rule already (a blocked phase's answer), where the first check ends the run and a
+            # shrinking before it would only cost a gradient reconstruction
             self.shrink_period = min(l, _WARM_SHRINK)
+            self.counter = self.shrink_period + 1 if self._violation() < self.tol else 1
         elif grad_ref is None:
             for t in range(l):
                 self.G[t] = self.p[t]
