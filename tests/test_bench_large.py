@@ -29,6 +29,19 @@ def test_workers_certify_their_answers():
     for out in (ours, peer, dc):
         assert out["n"] == 600 and out["time"] > 0 and out["kkt"] <= 1e-3
     assert abs(ours["dual"] - peer["dual"]) <= 1e-6 * abs(peer["dual"])
+    # LIBSVM's pairs (SVC(working_set=None)) and the blocked path at this size, its phases shown
+    pairs = bench.worker("synthetic-600", "glopt-pairs", certify=True)
+    blocked = bench.worker("synthetic-600", "glopt-blocked", certify=True)
+    assert pairs["dual"] == ours["dual"] and " x 512, " in blocked["phases"]
+    assert abs(blocked["dual"] - ours["dual"]) <= 1e-6 * abs(ours["dual"]) and blocked["kkt"] <= 1e-3
+
+
+def test_C_reaches_every_solver():
+    ours = bench.worker("synthetic-600", "glopt", certify=True, C=10.0)
+    peer = bench.worker("synthetic-600", "sklearn", certify=True, C=10.0)
+    default = bench.worker("synthetic-600", "sklearn", certify=True)
+    assert abs(ours["dual"] - peer["dual"]) <= 1e-6 * abs(peer["dual"])
+    assert abs(peer["dual"] - default["dual"]) > 1e-3 * abs(default["dual"])
 
 
 def test_a_small_run_writes_its_page(tmp_path):

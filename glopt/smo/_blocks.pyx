@@ -1,18 +1,20 @@
 """Compiled parts of the blocked working-set phase (:mod:`glopt.smo._blocked`).
 
-Five kernels, each with one job:
+Four kernels, each with one job:
 
-- :func:`kernel_rows`: kernel rows K(x_r, .) of a set of data rows, rounded to float, on the
-  threads (the engine's register-tiled block code, ``gl_kblock``);
-- :func:`rbf_rows_float`: the same rows of the Gaussian kernel computed in float arithmetic;
-- :func:`gather_block`: the working set's block Q_BB from those rows;
+- :func:`select_working_set`: the whole problem's violation and the next working set (the
+  variables that stay, then the most violating of I_up and I_low in turn);
+- :func:`kernel_block`: the working set's kernel block, as its kernel rows have it;
 - :func:`local_smo`: LIBSVM's SMO (WSS3 pairs and its two-variable step, ``Solver`` or
   ``Solver_NU``) on the working set's own block Q_BB, from the working set's gradient;
-- :func:`update_gradient`: the gradient of every variable after a local solve,
-  G_t += s_t sum_b c_b K(x_{i_b}, x_{i_t}), one pass over the changed rows.
+- :func:`fused_gradient`: the gradient of every variable after a local solve,
+  G_t += s_t sum_b c_b K(x_{i_b}, x_{i_t}), one pass over tiles of the data rows, the kernel
+  rows read from the row store or computed in the pass.
 
-Every entry of a row and of the gradient is computed by one thread in a fixed order, so the
-results do not depend on the number of threads.
+The kernel values are float: the Gaussian kernel's in float arithmetic (``_rows_float.h``),
+the others the engine's exact values rounded (``gl_kblock``). Every entry of a row and of the
+gradient is computed by one thread in a fixed order, so the results do not depend on the
+number of threads.
 """
 cimport cython
 from cython.parallel cimport prange
