@@ -59,3 +59,15 @@ def test_unknown_solver_is_a_usage_error():
     proc = subprocess.run([sys.executable, str(SCRIPT), "--solvers", "glopt,svmlight", "--out", ""],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "unknown solvers ['svmlight']" in proc.stderr
+
+
+def test_without_glopt_the_first_solver_is_the_reference(tmp_path):
+    out = tmp_path / "page.md"
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--sets", "", "--sizes", "400", "--repeats", "1",
+                           "--solvers", "glopt-pairs,sklearn", "--C", "10", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = out.read_text()
+    assert "glopt-pairs / sklearn" in page and "relative to glopt-pairs's" in page and "C = 10 (RBF," in page
+    row = next(line for line in page.splitlines() if line.startswith("| synthetic-400 |"))
+    assert "0.0e+00, " in row       # the reference's own difference, with its KKT violation
