@@ -384,15 +384,16 @@ _DOC_OPTIONS = """
         None (default): LIBSVM's iterations, one pair and its kernel columns at a time. An
         integer q: a blocked phase first (:mod:`glopt.smo._blocked`; dense data and a linear,
         rbf, poly or sigmoid kernel): working sets of q variables, each solved by a local SMO
-        on its own block of Q from kernel rows computed once and kept in float32 (``cache_size``
-        megabytes of them), with one pass over all gradients per set, until the violation for
-        that rounded Q is at most ``tol``; the engine then recomputes the gradient exactly and
-        finishes in double precision (``precision="single"``: single, then double), so the
-        answer meets the same stopping rule for the exact Q. "auto": q = the number of kernel
-        rows ``cache_size`` holds, between 16 and 1024. ``wss`` applies to the finish (the local
-        solves use WSS3); iterations and ``kernel_evals`` count both phases, and
-        ``extra["blocked"]`` describes the blocked phase (steps, iterations, rows, seconds spent
-        on rows, local solves, gradient passes and selection).
+        on its own block of Q, with one pass over all gradients per set from the changed
+        variables' kernel rows in float32 (computed in the pass, or read from a store of
+        ``cache_size`` megabytes), until the violation for that rounded Q is at most ``tol``;
+        the engine then recomputes the gradient exactly and finishes in double precision
+        (``precision="single"``: single, then double), so the answer meets the same stopping
+        rule for the exact Q. "auto": q = 512, and 1,024 from 100,000 samples. ``wss``
+        applies to the finish (the local solves use WSS3); iterations and ``kernel_evals``
+        count both phases, and ``extra["blocked"]`` describes the blocked phase (steps,
+        iterations, rows computed, seconds spent on selection, blocks, local solves and
+        gradient passes).
 """
 
 
