@@ -150,7 +150,6 @@ class _RowStore:
         self.clock = 0
         self.computed = 0
         self.block_evals = 0
-        self.time = 0.0
 
     def block(self, data_rows: np.ndarray) -> np.ndarray:
         """K(x_i, x_j) for the pairs of these data rows (float32, repeats allowed)."""
