@@ -902,8 +902,9 @@ class SVC(_BaseSVC):
         variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
         measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
         be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
-        the tolerance, not to rounding, and is certified as any.
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A
+        blocked answer agrees with scikit-learn's to the tolerance, not to rounding, and is
+        certified as any.
 
     Attributes
     ----------
@@ -1080,8 +1081,9 @@ class NuSVC(_BaseSVC):
         variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
         measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
         be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
-        the tolerance, not to rounding, and is certified as any.
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A
+        blocked answer agrees with scikit-learn's to the tolerance, not to rounding, and is
+        certified as any.
 
     Attributes
     ----------
@@ -1360,8 +1362,9 @@ class SVR(_BaseSVR):
         variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
         measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
         be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
-        the tolerance, not to rounding, and is certified as any.
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A
+        blocked answer agrees with scikit-learn's to the tolerance, not to rounding, and is
+        certified as any.
 
     Attributes
     ----------
@@ -1501,8 +1504,9 @@ class NuSVR(_BaseSVR):
         variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
         measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
         be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
-        the tolerance, not to rounding, and is certified as any.
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A
+        blocked answer agrees with scikit-learn's to the tolerance, not to rounding, and is
+        certified as any.
 
     Attributes
     ----------
@@ -1639,8 +1643,9 @@ class OneClassSVM(OutlierMixin, _BaseOneProblem):
         variables (40,000: samples, twice the samples for SVR and nu-SVR; where they are
         measured faster than LIBSVM's pairs), on dense data (or sparse data dense enough to
         be made dense) with a named kernel other than 'precomputed'; LIBSVM's pairs
-        otherwise, so that smaller problems have scikit-learn's answers to rounding. A blocked answer agrees with scikit-learn's to
-        the tolerance, not to rounding, and is certified as any.
+        otherwise, so that smaller problems have scikit-learn's answers to rounding. A
+        blocked answer agrees with scikit-learn's to the tolerance, not to rounding, and is
+        certified as any.
 
     Attributes
     ----------
