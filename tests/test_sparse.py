@@ -204,16 +204,57 @@ def test_all_zero_sparse_matrix():
         assert sparse.b == dense.b
 
 
+def _with_dense_columns(X, seed):
+    """X with three columns nonzero in most rows (the compressed columns keep such columns
+    whole as well) and one explicit zero."""
+    rng = np.random.default_rng(seed)
+    X = sp.lil_matrix(X)
+    for c in (0, 7, 11):
+        rows = np.nonzero(rng.random(X.shape[0]) < 0.8)[0]
+        X[rows, c] = rng.standard_normal(rows.size)
+    X = sp.csr_matrix(X)
+    X.data[5] = 0.0               # an explicit zero: it adds nothing either way
+    return X
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("task", ["svc", "svr", "nu_svr"])
-def test_merged_and_scattered_inner_products_agree(task):
+def test_sparse_inner_products_agree(task, n_threads):
+    # the rows scattered, merged, or through the compressed columns (with whole dense columns),
+    # and auto (which mixes them column by column and in the exact gradient passes): the same
+    # values, so the same iterations and the same exact gradient, bit for bit
     X, y, t = _sparse_data(250, 3000, 0.01, seed=6)
+    X = _with_dense_columns(X, 6)
     problem = SVMProblem(X, _labels(task, y, t), Kernel("rbf", gamma=0.3), task, nu=0.4)
     form = dual_form(problem)
-    fins = [_run(_engine(problem, form, single=True, sparse_dot=mode))
-            for mode in ("auto", "scatter", "merge")]
+    k = problem.kernel
+    fins = []
+    for mode in ("auto", "scatter", "merge", "columns"):
+        engine = SMOEngine(problem.X, k.name, k.gamma, k.degree, k.coef0, form.index, form.sign,
+                           form.linear, form.upper, form.start.copy(), 1e-6, 3, True, 1e6,
+                           n_threads, 10**7, nu=form.nu, single=True, sparse_dot=mode)
+        fins.append(_run(engine))
     for fin in fins[1:]:
         np.testing.assert_array_equal(fin["a"], fins[0]["a"])
+        np.testing.assert_array_equal(fin["grad"], fins[0]["grad"])
         assert fin["rho"] == fins[0]["rho"] and fin["n_iter"] == fins[0]["n_iter"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
+def test_columns_warm_start_gradient_is_exact(kernel):
+    # a warm start's gradient from the exact pass through the compressed columns, on 2
+    # threads, against the numpy gradient of the same point
+    X, y, _ = _sparse_data(300, 400, 0.03, seed=8)
+    X = _with_dense_columns(X, 8)
+    problem = SVMProblem(X, y, kernel, "svc")
+    form = dual_form(problem)
+    rng = np.random.default_rng(3)
+    a = form.feasible_start(rng.uniform(0.0, 1.0, form.size) * (rng.random(form.size) < 0.5))
+    engine = SMOEngine(problem.X, kernel.name, kernel.gamma, kernel.degree, kernel.coef0,
+                       form.index, form.sign, form.linear, form.upper, a, 1e-3, 3, True, 1e6, 2,
+                       10**7, sparse_dot="columns")
+    Q = np.outer(y, y) * kernel(X.toarray())
+    np.testing.assert_allclose(engine.finish()["grad"], Q @ a - 1.0, rtol=0, atol=1e-11)
 
 
 @pytest.mark.parametrize("density", [0.02, 0.2, 0.7])

@@ -413,9 +413,9 @@ def solve_svc(X, y, C=1.0, *, weights=None, kernel=None, tol=1e-3, wss=3, shrink
     ----------
     X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
         Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
-        columns are computed from the compressed rows, with the dense answer; data with at
-        least a quarter of their entries nonzero are made dense, whose columns are faster); the
-        (n, n) Gram matrix, dense, for a precomputed kernel.
+        columns are computed from the compressed rows or columns, with the dense answer; data
+        with at least a quarter of their entries nonzero are made dense, whose columns are
+        faster); the (n, n) Gram matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Labels in {-1, +1}.
     C : float > 0, default=1.0
@@ -453,9 +453,9 @@ def solve_svr(X, y, C=1.0, *, epsilon=0.1, weights=None, kernel=None, tol=1e-3, 
     ----------
     X : ndarray or scipy.sparse matrix of shape (n, d), or ndarray of shape (n, n)
         Training inputs, dense or sparse (any scipy.sparse format, used as CSR: the kernel
-        columns are computed from the compressed rows, with the dense answer; data with at
-        least a quarter of their entries nonzero are made dense, whose columns are faster); the
-        (n, n) Gram matrix, dense, for a precomputed kernel.
+        columns are computed from the compressed rows or columns, with the dense answer; data
+        with at least a quarter of their entries nonzero are made dense, whose columns are
+        faster); the (n, n) Gram matrix, dense, for a precomputed kernel.
     y : ndarray of shape (n,)
         Real targets.
     C : float > 0, default=1.0

@@ -212,6 +212,74 @@ static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, in
         for (k = r0; k < r1; k++) w[ind[k]] = 0.0;
 }
 
+/* The inner products of row r with the data rows s in [lo, hi) through the compressed
+   columns of the same data (CSC: column c holds the values cval[cptr[c] .. cptr[c + 1]) at
+   the data rows crow[...], increasing): dot[s] = <x_r, x_s>, the rest of dot untouched. The
+   columns with cdense[c] >= 0 are also kept whole, as row cdense[c] of the dense array (ldd
+   values per row; cdense NULL: none), and are added as such, which streams where the
+   compressed column would scatter. Each entry adds the products of the columns the two rows
+   share in increasing column order (a whole column's other entries add zeros, which leave a
+   sum unchanged): the sum gl_csr_dot_w and gl_csr_dot_merge form, so the values are theirs
+   bit for bit. The work is the number of those products, sum over r's columns of the
+   column's nonzeros, where the scatter buffer reads every nonzero of every row. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_csc_dots(const double* data, const int* ind, const int64_t* ptr, Py_ssize_t r,
+                        const int64_t* cptr, const int* crow, const double* cval,
+                        const int* cdense, const double* dense, Py_ssize_t ldd,
+                        Py_ssize_t lo, Py_ssize_t hi, double* dot) {
+    int64_t k;
+    Py_ssize_t s;
+    memset(dot + lo, 0, (size_t) (hi - lo) * sizeof(double));
+    for (k = ptr[r]; k < ptr[r + 1]; k++) {
+        const int c = ind[k];
+        const double xv = data[k];
+        int64_t p = cptr[c], e = cptr[c + 1];
+        if (cdense != NULL && cdense[c] >= 0) {
+            const double* v = dense + (Py_ssize_t) cdense[c] * ldd;
+            for (s = lo; s < hi; s++) dot[s] += xv * v[s];
+            continue;
+        }
+        if (lo > 0) {             /* the first of the column's rows at or past lo */
+            int64_t a = p, b = e;
+            while (a < b) {
+                const int64_t mid = a + (b - a) / 2;
+                if (crow[mid] < lo) a = mid + 1; else b = mid;
+            }
+            p = a;
+        }
+        for (; p < e && crow[p] < hi; p++) dot[crow[p]] += xv * cval[p];
+    }
+}
+
+/* gl_kblock from inner products already formed: out[j] = (yr * yv[j]) * K(x_r, x_{rows[j]})
+   for j in [j0, j1) (rows NULL: row j) with <x_r, x_s> = dot[s] (gl_csc_dots), sq the squared
+   norms of the rows; outf as in gl_kblock. The kernel values go through gl_kfinish as
+   gl_kblock_csr's do, so the columns are that function's. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kblock_dots(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                           const double* dot, double sqr, const double* sq, const int* rows,
+                           const double* yv, double yr, Py_ssize_t j0, Py_ssize_t j1,
+                           double* out, float* outf) {
+    double acc[GL_BLOCK], sqb[GL_BLOCK];
+    Py_ssize_t jb, je, len, t;
+    for (jb = j0; jb < j1; jb += GL_BLOCK) {
+        je = jb + GL_BLOCK < j1 ? jb + GL_BLOCK : j1;
+        len = je - jb;
+        for (t = 0; t < len; t++) {
+            const Py_ssize_t s = rows != NULL ? (Py_ssize_t) rows[jb + t] : jb + t;
+            acc[t] = dot[s];
+            sqb[t] = sq[s];
+        }
+        gl_kfinish(kind, d, gamma, coef0, degree, sqr, sqb, yv != NULL ? yv + jb : NULL,
+                   yr, len, acc, outf != NULL ? NULL : out + jb,
+                   outf != NULL ? outf + jb : NULL);
+    }
+}
+
 /* A[j] += sum_e cf[e] K(x_e, z_j) and B[j] += sum_e cu[e] K(x_e, z_j) for j in [j0, j1),
    x_e the data rows rows[e] (row-major X, squared norms sq), z_j and sqv as in gl_kblock. The
    sums run over e in order; which path computes entry j depends only on j's place in
@@ -224,6 +292,37 @@ static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, in
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 #endif
+/* y[k] += c * x[k] for k in [k0, k1), every entry through the same 8-lane expression (the
+   last k1 - k0 mod 8 through a zero-padded copy), so that the target fuses the multiply-add
+   of all entries or of none: a vectorized loop's narrower tail does not fuse, which made an
+   entry's last bit depend on where its block ended. */
+static inline __attribute__((always_inline)) void gl_axpy_lanes(Py_ssize_t k0, Py_ssize_t k1,
+                                                                double c, const double* x,
+                                                                double* y) {
+    Py_ssize_t k = k0;
+#ifdef GL_HAVE_V8
+    gl_v8d a, b;
+    for (; k + 8 <= k1; k += 8) {
+        memcpy(&a, x + k, sizeof(a));
+        memcpy(&b, y + k, sizeof(b));
+        b = b + c * a;
+        memcpy(y + k, &b, sizeof(b));
+    }
+    if (k < k1) {
+        double xa[8] = {0.0}, ya[8] = {0.0};
+        memcpy(xa, x + k, (size_t) (k1 - k) * sizeof(double));
+        memcpy(ya, y + k, (size_t) (k1 - k) * sizeof(double));
+        memcpy(&a, xa, sizeof(a));
+        memcpy(&b, ya, sizeof(b));
+        b = b + c * a;
+        memcpy(ya, &b, sizeof(b));
+        memcpy(y + k, ya, (size_t) (k1 - k) * sizeof(double));
+    }
+#else
+    for (; k < k1; k++) y[k] += c * x[k];
+#endif
+}
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -232,7 +331,7 @@ static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int deg
                      const double* cu, Py_ssize_t ne, const double* XT, Py_ssize_t ld,
                      const double* sqv, Py_ssize_t j0, Py_ssize_t j1, double* A, double* B,
                      double* tb) {
-    Py_ssize_t e, j, k;
+    Py_ssize_t e, j;
 #ifdef GL_HAVE_V8
     if (kind == GL_K_RBF) {
         for (j = j0; j + 8 <= j1; j += 8)
@@ -244,20 +343,17 @@ static void gl_kgrad(int kind, Py_ssize_t d, double gamma, double coef0, int deg
     for (e = 0; e < ne; e++) {
         gl_kblock(kind, d, gamma, coef0, degree, X + (Py_ssize_t) rows[e] * d, sq[rows[e]],
                   XT, ld, sqv, NULL, 1.0, j0, j1, tb, NULL);
-        /* gl_axpy_d's loop, written here so that it compiles with FMA like the rest of
-           this function (gl_axpy_d is built without; results would move in the last bit) */
-        if (cf[e] != 0.0)
-            for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
-        if (cu[e] != 0.0)
-            for (k = j0; k < j1; k++) B[k] += cu[e] * tb[k];
+        /* not gl_axpy_d, which is built without FMA: results would move in the last bit */
+        if (cf[e] != 0.0) gl_axpy_lanes(j0, j1, cf[e], tb, A);
+        if (cu[e] != 0.0) gl_axpy_lanes(j0, j1, cu[e], tb, B);
     }
 }
 
 /* gl_kgrad for CSR data (glopt's simple sparse path: no register-held points): A[j] +=
    sum_e cf[e] K(x_{rows[e]}, x_{cols[j]}) and B[j] likewise with cu, for j in [j0, j1) (cols
    NULL: row j), the sums over e in order; tb a scratch column, w as in gl_kblock_csr. The
-   kernel values are gl_kblock_csr's and the updates gl_kgrad's loops, so the sums do not
-   depend on the split of the columns between threads. */
+   kernel values are gl_kblock_csr's and the updates gl_kgrad's gl_axpy_lanes, so the sums do
+   not depend on the split of the columns between threads. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -266,17 +362,42 @@ static void gl_kgrad_csr(int kind, Py_ssize_t d, double gamma, double coef0, int
                          const double* sq, const int* rows, const double* cf, const double* cu,
                          Py_ssize_t ne, const int* cols, Py_ssize_t j0, Py_ssize_t j1,
                          double* A, double* B, double* tb, double* w) {
-    Py_ssize_t e, k;
+    Py_ssize_t e;
     if (j1 <= j0) return;
     for (e = 0; e < ne; e++) {
         gl_kblock_csr(kind, d, gamma, coef0, degree, data, ind, ptr, rows[e], sq, cols, w,
                       NULL, 1.0, j0, j1, tb, NULL);
-        if (cf[e] != 0.0)
-            for (k = j0; k < j1; k++) A[k] += cf[e] * tb[k];
-        if (cu[e] != 0.0)
-            for (k = j0; k < j1; k++) B[k] += cu[e] * tb[k];
+        if (cf[e] != 0.0) gl_axpy_lanes(j0, j1, cf[e], tb, A);
+        if (cu[e] != 0.0) gl_axpy_lanes(j0, j1, cu[e], tb, B);
     }
 }
+/* gl_kgrad_csr through the compressed columns, by data row: A[s] += sum_e cf[e] K(x_{rows[e]},
+   x_s) and B[s] += sum_e cu[e] K(x_{rows[e]}, x_s) for the data rows s in [lo, hi), the sums
+   over e in order (the columns as gl_csc_dots takes them); dot and tb scratch vectors of n values of which [lo, hi) is used. Entry s
+   gets gl_kgrad_csr's terms in gl_kgrad_csr's order through the same gl_axpy_lanes (compiled
+   as gl_kgrad_csr is, with fused multiply-adds where the target has them), so the two agree
+   bit for bit, and the sums do not depend on the split of the rows between threads. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void gl_kgrad_csc(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                         const double* data, const int* ind, const int64_t* ptr,
+                         const double* sq, const int* rows, const double* cf, const double* cu,
+                         Py_ssize_t ne, const int64_t* cptr, const int* crow, const double* cval,
+                         const int* cdense, const double* dense, Py_ssize_t ldd,
+                         Py_ssize_t lo, Py_ssize_t hi, double* A, double* B, double* dot,
+                         double* tb) {
+    Py_ssize_t e;
+    if (hi <= lo) return;
+    for (e = 0; e < ne; e++) {
+        gl_csc_dots(data, ind, ptr, rows[e], cptr, crow, cval, cdense, dense, ldd, lo, hi, dot);
+        gl_kblock_dots(kind, d, gamma, coef0, degree, dot, sq[rows[e]], sq, NULL, NULL, 1.0,
+                       lo, hi, tb, NULL);
+        if (cf[e] != 0.0) gl_axpy_lanes(lo, hi, cf[e], tb, A);
+        if (cu[e] != 0.0) gl_axpy_lanes(lo, hi, cu[e], tb, B);
+    }
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif

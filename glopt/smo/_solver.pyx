@@ -38,16 +38,18 @@ Kernel columns are computed with OpenMP (one thread per block of entries, each e
 thread with the same arithmetic, so results do not depend on the number of threads); a build
 without OpenMP computes them on one thread, with the same results.
 
-Sparse data (any scipy.sparse matrix or array, taken as CSR with sorted column indices): the
-columns are computed from the compressed rows, as LIBSVM does, with the squared norms of the rows
-computed once: for a column of row r, row r is scattered into a dense buffer of d values per
-thread and each entry is the sum over the other row's nonzeros (for a very large d, where such
-buffers would not stay in cache, the two rows' column lists are merged instead). Both add the
+Sparse data (any scipy.sparse matrix or array, taken as CSR with sorted column indices), with
+the squared norms of the rows computed once: a column is computed from the compressed rows, as
+LIBSVM does (row r scattered into a dense buffer of d values per thread, each entry the sum over
+the other row's nonzeros; for a very large d, where such buffers would not stay in cache, the
+two rows' column lists merged instead), or through a compressed-column copy of the data (each
+nonzero of row r adds its column's nonzeros into the n inner products; the densest columns kept
+whole), whichever costs less for the positions it covers (``_columns_pay``). Every way adds the
 nonzero products in increasing column order, which is the dense sum without its zero terms, and
 the kernel values go through the same code as the dense columns: every kernel value, and with it
 the iterations, equals the dense engine's bit for bit. The blocked gradient pass has a simple
-sparse counterpart (one kernel block per support vector), whose sums may differ from the dense
-pass's in the last bits for the rbf kernel.
+sparse counterpart (one kernel column per support vector, by data row), whose sums may differ
+from the dense pass's in the last bits for the rbf kernel.
 
 The solver is a resumable state object: ``run(k)`` performs at most k iterations without the GIL
 and returns, so the Python face can call callbacks and check for KeyboardInterrupt between chunks.
@@ -105,6 +107,20 @@ cdef extern from "_kernel_columns.h":
                        const double* data, const int* ind, const int64_t* ptr, Py_ssize_t r,
                        const double* sq, const int* rows, double* w, const double* yv, double yr,
                        Py_ssize_t j0, Py_ssize_t j1, double* out, float* outf) noexcept nogil
+    void gl_csc_dots(const double* data, const int* ind, const int64_t* ptr, Py_ssize_t r,
+                     const int64_t* cptr, const int* crow, const double* cval, const int* cdense,
+                     const double* dense, Py_ssize_t ldd, Py_ssize_t lo, Py_ssize_t hi,
+                     double* dot) noexcept nogil
+    void gl_kblock_dots(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                        const double* dot, double sqr, const double* sq, const int* rows,
+                        const double* yv, double yr, Py_ssize_t j0, Py_ssize_t j1, double* out,
+                        float* outf) noexcept nogil
+    void gl_kgrad_csc(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
+                      const double* data, const int* ind, const int64_t* ptr, const double* sq,
+                      const int* rows, const double* cf, const double* cu, Py_ssize_t ne,
+                      const int64_t* cptr, const int* crow, const double* cval, const int* cdense,
+                      const double* dense, Py_ssize_t ldd, Py_ssize_t lo, Py_ssize_t hi,
+                      double* A, double* B, double* dot, double* tb) noexcept nogil
     void gl_kgrad_csr(int kind, Py_ssize_t d, double gamma, double coef0, int degree,
                       const double* data, const int* ind, const int64_t* ptr, const double* sq,
                       const int* rows, const double* cf, const double* cu, Py_ssize_t ne,
@@ -250,7 +266,17 @@ cdef double EXACT_PAR_MIN = 4194304.0
 # values per thread (2 MiB: it stays in L2 / L3, where the row it holds is read at random); above,
 # by merging the two rows' column lists, which needs no buffer.
 cdef Py_ssize_t SPARSE_SCATTER_MAX = 1 << 18
-SPARSE_DOT_MODES = ("auto", "scatter", "merge")
+SPARSE_DOT_MODES = ("auto", "scatter", "merge", "columns")
+# Sparse "auto": a column through the compressed columns (one product per pair of nonzeros the
+# rows share, added into a vector of n inner products) where that costs less than reading the
+# nonzeros of the column's rows; a product there costs about COLUMNS_COST reads, clearing and
+# reading the n inner products COLUMNS_ZERO_COST per data row.
+cdef double COLUMNS_COST = 0.5
+cdef double COLUMNS_ZERO_COST = 0.1
+# Compressed columns with at least this share of the rows nonzero are also kept whole (at most as
+# many bytes as the CSR data take): added whole, an entry costs about DENSE_COST of a scattered one.
+DENSE_COLUMN_SHARE = 1.0 / 3.0
+DENSE_COST = 0.25
 
 
 def _is_sparse(X):
@@ -286,6 +312,15 @@ ctypedef struct KData:
     const int* sp_ind
     const int64_t* sp_ptr
     double* wbuf         # sparse: one zeroed scatter buffer of d values per thread (NULL: merge)
+    const int64_t* csc_ptr   # sparse: the same data as compressed columns (NULL: not kept)
+    const int* csc_row
+    const double* csc_val
+    const int* csc_dense     # per column: its row in dense (-1: compressed only; NULL: none)
+    const double* dense      # the densest columns whole, one per row of n values
+    const double* csc_work   # per data row: the cost of its column through csc_*
+    double* dots         # the n inner products of the column being computed (with csc_*)
+    bint csc_always      # every column through csc_* (else where it costs less: _columns_pay)
+    double nnz_row       # mean nonzeros per data row
     Py_ssize_t ld
     Py_ssize_t n
     Py_ssize_t d
@@ -427,6 +462,50 @@ cdef inline void _kcols(const KData* k, Py_ssize_t r, const double* yv, double y
                   k.sqv, yv, yr, j0, j1, out, outf)
 
 
+cdef inline bint _columns_pay(const KData* k, Py_ssize_t r, Py_ssize_t length) noexcept nogil:
+    """Whether the sparse column of row r over ``length`` positions is cheaper through the
+    compressed columns than through the rows (the values are the same either way)."""
+    if k.dots == NULL:
+        return False
+    if k.csc_always:
+        return True
+    return COLUMNS_COST * k.csc_work[r] + COLUMNS_ZERO_COST * k.n < k.nnz_row * length
+
+
+cdef void _fill_by_columns(const KData* k, int r, const double* yv, double yr, const int* rows,
+                           double* out, float* outf, Py_ssize_t start, Py_ssize_t end,
+                           ThreadCtl* tc) noexcept nogil:
+    """_fill for sparse data through the compressed columns: the n inner products of row r
+    (each thread its share of the data rows), then the kernel values of the positions
+    [start, end) from them (each thread its blocks)."""
+    cdef Py_ssize_t nblk, b, j0, j1, t
+    cdef int nth = tc.nthreads
+    cdef bint par = False, probe = False
+    cdef bint timed = nth > 1 and end - start >= tc.par_min
+    cdef double t0
+    if timed:
+        par = _tc_choose(tc, &probe)
+    t0 = _now()
+    if par:
+        for t in prange(nth, schedule="static", num_threads=nth):
+            gl_csc_dots(k.sp_data, k.sp_ind, k.sp_ptr, r, k.csc_ptr, k.csc_row, k.csc_val,
+                        k.csc_dense, k.dense, k.n, _chunk(k.n, <int> t, nth),
+                        _chunk(k.n, <int> t + 1, nth), k.dots)
+        nblk = (end - start + GL_BLOCK - 1) // GL_BLOCK
+        for b in prange(nblk, schedule="static", num_threads=nth):
+            j0 = start + b * GL_BLOCK
+            j1 = min(j0 + GL_BLOCK, end)
+            gl_kblock_dots(k.kind, k.d, k.gamma, k.coef0, k.degree, k.dots, k.sq[r], k.sq, rows,
+                           yv, yr, j0, j1, out, outf)
+    else:
+        gl_csc_dots(k.sp_data, k.sp_ind, k.sp_ptr, r, k.csc_ptr, k.csc_row, k.csc_val,
+                    k.csc_dense, k.dense, k.n, 0, k.n, k.dots)
+        gl_kblock_dots(k.kind, k.d, k.gamma, k.coef0, k.degree, k.dots, k.sq[r], k.sq, rows,
+                       yv, yr, start, end, out, outf)
+    if timed:
+        _tc_record(tc, par, probe, _now() - t0, end - start)
+
+
 cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* rows,
                 double* out, float* outf, Py_ssize_t start, Py_ssize_t end,
                 ThreadCtl* tc) noexcept nogil:
@@ -468,6 +547,9 @@ cdef void _fill(const KData* k, int r, const double* yv, double yr, const int* r
                 out[j] = (yr * yv[j]) * grow[rows[j]]
         return
     if end <= start:
+        return
+    if k.sparse and _columns_pay(k, r, end - start):
+        _fill_by_columns(k, r, yv, yr, rows, out, outf, start, end, tc)
         return
     if tc.nthreads <= 1 or end - start < tc.par_min:
         _kcols(k, r, yv, yr, rows, start, end, out, outf, 0)
@@ -555,7 +637,7 @@ cdef class SMOEngine:
         The data, C-contiguous; the (n, n) Gram matrix for ``kernel="precomputed"`` (dense).
         Sparse data are taken in CSR form (values as float64, column indices sorted, duplicates
         summed; the engine keeps its own arrays) and their kernel columns are computed from the
-        compressed rows (module docstring): every kernel value equals the dense one.
+        compressed rows or columns (module docstring): every kernel value equals the dense one.
     kernel : {"linear", "rbf", "poly", "sigmoid", "precomputed"}
         The kernel: <x, z>, ``exp(-gamma |x - z|^2)``, (gamma <x, z> + coef0)^degree,
         tanh(gamma <x, z> + coef0) (LIBSVM's sigmoid), or the Gram matrix given as X.
@@ -618,10 +700,12 @@ cdef class SMOEngine:
         (per-class bounds Gmax1..Gmax4). ``finish`` returns LIBSVM's rho = (r1 - r2) / 2 and
         r = (r1 + r2) / 2, r1 and r2 from the free variables of each class. Default False:
         LIBSVM's ``Solver`` with the single constraint y^T a = const.
-    sparse_dot : {"auto", "scatter", "merge"}
+    sparse_dot : {"auto", "scatter", "merge", "columns"}
         How sparse data's inner products are taken: "scatter" (a dense buffer of d values per
-        thread), "merge" (the two rows' column lists merged, no buffer), or "auto" (scatter for
-        at most 2**18 features). Both give the same values; ignored for dense data.
+        thread), "merge" (the two rows' column lists merged, no buffer), "columns" (through a
+        compressed-column copy of the data), or "auto" (per column, through the compressed
+        columns where that costs less, else scatter for at most 2**18 features and merge
+        above). All give the same values; ignored for dense data.
     cold : bool
         ``a`` is the problem's own start (LIBSVM's: the one-class and nu starts have variables at
         their bounds), not a warm start: its gradient and G_bar are summed from the columns and
@@ -632,6 +716,7 @@ cdef class SMOEngine:
 
     # data / kernel
     cdef object _X_keep
+    cdef object _csc_keep   # sparse: the compressed columns and per-row products kd points into
     cdef KData kd
     cdef int l
     cdef int n
@@ -731,6 +816,11 @@ cdef class SMOEngine:
         self.kd.XT = NULL
         self.kd.sqv = NULL
         self.kd.wbuf = NULL
+        self.kd.dots = NULL
+        self.kd.csc_ptr = NULL
+        self.kd.csc_dense = NULL
+        self.kd.dense = NULL
+        self.kd.csc_always = False
         self.kd.sparse = False
         self.c_data = NULL
         self.c_len = NULL
@@ -774,6 +864,7 @@ cdef class SMOEngine:
         free(self.kd.XT)
         free(self.kd.sqv)
         free(self.kd.wbuf)
+        free(self.kd.dots)
 
     def __init__(self, X, str kernel, double gamma, int degree, double coef0, idx, y, p, u, a,
                  double tol, int wss, bint shrinking, double cache_bytes, int n_threads,
@@ -835,6 +926,53 @@ cdef class SMOEngine:
         self.kd.n = n
         self.kd.d = d
         self.n = n
+        return 0
+
+    cdef int _set_columns(self, bint always) except -1:
+        """The sparse data also as compressed columns, for the columns that cost less through
+        them (``always``: every column)."""
+        cdef const int64_t[::1] cptr
+        cdef const int[::1] crow
+        cdef const double[::1] cval
+        cdef const double[::1] work
+        cdef const int[::1] cdense
+        cdef const double[:, ::1] dv
+        import scipy.sparse as sp
+        data, ind, ptr = (np.asarray(a) for a in self._X_keep)
+        n, d = self.kd.n, self.kd.d
+        A = sp.csr_matrix((data, ind, ptr), shape=(n, d)).tocsc()
+        A.sort_indices()
+        cptr = np.ascontiguousarray(A.indptr, dtype=np.int64)
+        crow = np.ascontiguousarray(A.indices, dtype=np.int32)
+        cval = np.ascontiguousarray(A.data, dtype=np.float64)
+        counts = np.diff(np.asarray(cptr)).astype(np.float64)
+        # the densest columns also whole, as many as fit in the bytes of the CSR data
+        order = np.argsort(-counts, kind="stable")
+        fit = int(min(np.count_nonzero(counts >= DENSE_COLUMN_SHARE * n),
+                      12.0 * data.shape[0] // max(8 * n, 1)))
+        whole = np.sort(order[:fit])
+        col_dense = np.full(d, -1, dtype=np.int32)
+        col_dense[whole] = np.arange(whole.size, dtype=np.int32)
+        dense_cols = np.ascontiguousarray(A[:, whole].toarray().T, dtype=np.float64)
+        # the cost of row r's column: per column of r, its nonzeros (scattered) or n (whole)
+        cost = np.where(col_dense >= 0, DENSE_COST * n, counts)
+        work = np.bincount(np.repeat(np.arange(n), np.diff(ptr)), weights=cost[ind],
+                           minlength=n).astype(np.float64)
+        cdense = col_dense
+        self._csc_keep = (cptr, crow, cval, work, col_dense, dense_cols)
+        self.kd.csc_ptr = &cptr[0]
+        self.kd.csc_row = &crow[0] if crow.shape[0] > 0 else NULL
+        self.kd.csc_val = &cval[0] if cval.shape[0] > 0 else NULL
+        self.kd.csc_work = &work[0]
+        if whole.size > 0:
+            self.kd.csc_dense = &cdense[0]
+            dv = dense_cols
+            self.kd.dense = &dv[0, 0]
+        self.kd.csc_always = always
+        self.kd.nnz_row = data.shape[0] / max(n, 1)
+        self.kd.dots = <double*> malloc(max(n, 1) * sizeof(double))
+        if self.kd.dots == NULL:
+            raise MemoryError()
         return 0
 
     cdef int _set_kernel(self, int l, str kernel, double gamma, int degree,
@@ -949,6 +1087,8 @@ cdef class SMOEngine:
                                                 sizeof(double))
                 if self.kd.wbuf == NULL:
                     raise MemoryError()
+            if sparse_dot in ("auto", "columns"):
+                self._set_columns(sparse_dot == "columns")
             return 0
         for r in range(n):
             self.kd.sq[r] = gl_dot_seq(self.kd.X + <Py_ssize_t> r * self.kd.d,
@@ -2082,11 +2222,7 @@ cdef class SMOEngine:
         cdef double* row_cu = NULL
         cdef const double* grow
         cdef double v
-        cdef int z, tid
-        cdef const int* cols
-        cdef double* wb
-        cdef double* w
-        cdef Py_ssize_t dd
+        cdef int z
         ld = self.kd.ld if self.kd.kind != K_PRECOMPUTED else (l if self.permuted else self.n)
         nth = self.tc[0].nthreads if self.kd.kind != K_PRECOMPUTED else 1
         rows = <int*> malloc(max(l, 1) * sizeof(int))
@@ -2153,26 +2289,7 @@ cdef class SMOEngine:
                 nth = 1
             nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
             if self.kd.sparse:
-                # column j: the data row at position j (permuted) or data row j (gather)
-                cols = self.xrow if self.permuted else NULL
-                wb = self.kd.wbuf
-                dd = self.kd.d
-                if nth == 1:
-                    for b in range(nblk):
-                        gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
-                                     self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
-                                     rows, cf, cu, ne, cols, b * GL_BLOCK, min((b + 1) * GL_BLOCK, ld),
-                                     A, B, tmp, wb)
-                else:
-                    for b in prange(nblk, schedule="dynamic", num_threads=nth):
-                        j0 = b * GL_BLOCK
-                        j1 = min(j0 + GL_BLOCK, ld)
-                        tid = gl_omp_thread_num()
-                        tb = tmp + tid * ld
-                        w = wb + tid * dd if wb != NULL else NULL
-                        gl_kgrad_csr(self.kd.kind, dd, self.kd.gamma, self.kd.coef0, self.kd.degree,
-                                     self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq,
-                                     rows, cf, cu, ne, cols, j0, j1, A, B, tb, w)
+                self._grad_pass_sparse(rows, cf, cu, ne, A, B, nth)
             else:
                 if nth == 1:
                     for b in range(nblk):
@@ -2194,6 +2311,75 @@ cdef class SMOEngine:
             self.G[t] = self.p[t] + self.y[t] * (A[z] + B[z])
         free(rows); free(cf); free(cu); free(A); free(B); free(tmp); free(row_cf); free(row_cu)
         return 0
+
+    cdef bint _columns_pass(self, const int* rows, Py_ssize_t ne, Py_ssize_t ld) noexcept nogil:
+        """Whether the sparse gradient pass over the ne support vectors rows[.] is cheaper
+        through the compressed columns (as _columns_pay decides for one column)."""
+        cdef Py_ssize_t e
+        cdef double work = 0.0
+        if self.kd.dots == NULL:
+            return False
+        if self.kd.csc_always:
+            return True
+        for e in range(ne):
+            work += self.kd.csc_work[rows[e]]
+        return (COLUMNS_COST * work + COLUMNS_ZERO_COST * <double> ne * self.kd.n
+                < self.kd.nnz_row * <double> ne * ld)
+
+    cdef int _grad_pass_sparse(self, const int* rows, const double* cf, const double* cu,
+                               Py_ssize_t ne, double* A, double* B, int nth) except -1 nogil:
+        """The exact gradient pass over sparse data: A and B (by position) summed by data row,
+        in chunks of whole GL_BLOCK rows on the threads, through the compressed columns
+        (gl_kgrad_csc) where that is cheaper, else from the rows (gl_kgrad_csr). Both add the
+        same terms in the same order with the same loops over the same blocks of data rows,
+        so neither the method nor the threads change a bit of the result."""
+        cdef Py_ssize_t n = self.n, c, nchunk, j, lo, hi, nblk = (self.n + GL_BLOCK - 1) // GL_BLOCK
+        cdef bint by_row = not self.permuted    # gather mode: A and B are already by data row
+        cdef bint columns = self._columns_pass(rows, ne, n)
+        cdef double* Ar = A if by_row else <double*> calloc(max(n, 1), sizeof(double))
+        cdef double* Br = B if by_row else <double*> calloc(max(n, 1), sizeof(double))
+        cdef double* tb = <double*> malloc(max(n, 1) * sizeof(double))
+        if Ar == NULL or Br == NULL or tb == NULL:
+            if not by_row:
+                free(Ar); free(Br)
+            free(tb)
+            with gil:
+                raise MemoryError()
+        # the columns' chunks: a few per thread, as each searches every column it reads for
+        # its first row; the rows': one block each. Dynamic: a descheduled worker delays the
+        # end by one chunk at most.
+        nchunk = (min(4 * nth, nblk) if nth > 1 else 1) if columns else nblk
+        if nth == 1:
+            for c in range(nchunk):
+                self._grad_chunk(columns, rows, cf, cu, ne, (nblk * c) // nchunk * GL_BLOCK,
+                                 min((nblk * (c + 1)) // nchunk * GL_BLOCK, n), Ar, Br, tb, 0)
+        else:
+            for c in prange(nchunk, schedule="dynamic", num_threads=nth):
+                self._grad_chunk(columns, rows, cf, cu, ne, (nblk * c) // nchunk * GL_BLOCK,
+                                 min((nblk * (c + 1)) // nchunk * GL_BLOCK, n), Ar, Br, tb,
+                                 gl_omp_thread_num())
+        if not by_row:
+            for j in range(n):
+                A[j] = Ar[self.xrow[j]]
+                B[j] = Br[self.xrow[j]]
+            free(Ar); free(Br)
+        free(tb)
+        return 0
+
+    cdef void _grad_chunk(self, bint columns, const int* rows, const double* cf, const double* cu,
+                          Py_ssize_t ne, Py_ssize_t lo, Py_ssize_t hi, double* Ar, double* Br,
+                          double* tb, int thread) noexcept nogil:
+        """The data rows [lo, hi) of _grad_pass_sparse (tb: scratch by data row)."""
+        if columns:
+            gl_kgrad_csc(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0, self.kd.degree,
+                         self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq, rows, cf, cu,
+                         ne, self.kd.csc_ptr, self.kd.csc_row, self.kd.csc_val, self.kd.csc_dense,
+                         self.kd.dense, self.n, lo, hi, Ar, Br, self.kd.dots, tb)
+        else:
+            gl_kgrad_csr(self.kd.kind, self.kd.d, self.kd.gamma, self.kd.coef0, self.kd.degree,
+                         self.kd.sp_data, self.kd.sp_ind, self.kd.sp_ptr, self.kd.sq, rows, cf, cu,
+                         ne, NULL, lo, hi, Ar, Br, tb,
+                         self.kd.wbuf + thread * self.kd.d if self.kd.wbuf != NULL else NULL)
 
     def to_double(self):
         """Leave single precision: recompute the gradient exactly and continue in double precision.
