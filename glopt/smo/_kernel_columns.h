@@ -222,6 +222,49 @@ static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, in
    sum unchanged): the sum gl_csr_dot_w and gl_csr_dot_merge form, so the values are theirs
    bit for bit. The work is the number of those products, sum over r's columns of the
    column's nonzeros, where the scatter buffer reads every nonzero of every row. */
+/* dot[s] += x[0] v[0][s], then x[1] v[1][s], ... (m of them, 1 to 4) for s in [lo, hi): one
+   read and one write of dot for the m columns, the same sums as m passes. */
+static inline __attribute__((always_inline)) void gl_add_whole(Py_ssize_t lo, Py_ssize_t hi, int m,
+                                                               const double* const* v,
+                                                               const double* x, double* dot) {
+    double* __restrict out = dot;
+    const double* __restrict v0 = v[0];
+    const double* __restrict v1 = m > 1 ? v[1] : v[0];
+    const double* __restrict v2 = m > 2 ? v[2] : v[0];
+    const double* __restrict v3 = m > 3 ? v[3] : v[0];
+    const double x0 = x[0], x1 = m > 1 ? x[1] : 0.0, x2 = m > 2 ? x[2] : 0.0;
+    const double x3 = m > 3 ? x[3] : 0.0;
+    Py_ssize_t s;
+    if (m == 4) {
+        for (s = lo; s < hi; s++) {
+            double t = out[s];
+            t += x0 * v0[s];
+            t += x1 * v1[s];
+            t += x2 * v2[s];
+            t += x3 * v3[s];
+            out[s] = t;
+        }
+    } else if (m == 3) {
+        for (s = lo; s < hi; s++) {
+            double t = out[s];
+            t += x0 * v0[s];
+            t += x1 * v1[s];
+            t += x2 * v2[s];
+            out[s] = t;
+        }
+    } else if (m == 2) {
+        for (s = lo; s < hi; s++) {
+            double t = out[s];
+            t += x0 * v0[s];
+            t += x1 * v1[s];
+            out[s] = t;
+        }
+    } else {
+        for (s = lo; s < hi; s++) out[s] += x0 * v0[s];
+    }
+}
+
+/* (a target_clones function: never inlined into the callers built with fused multiply-adds) */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -230,15 +273,23 @@ static void gl_csc_dots(const double* data, const int* ind, const int64_t* ptr, 
                         const int* cdense, const double* dense, Py_ssize_t ldd,
                         Py_ssize_t lo, Py_ssize_t hi, double* dot) {
     int64_t k;
-    Py_ssize_t s;
     memset(dot + lo, 0, (size_t) (hi - lo) * sizeof(double));
     for (k = ptr[r]; k < ptr[r + 1]; k++) {
         const int c = ind[k];
         const double xv = data[k];
         int64_t p = cptr[c], e = cptr[c + 1];
         if (cdense != NULL && cdense[c] >= 0) {
-            const double* v = dense + (Py_ssize_t) cdense[c] * ldd;
-            for (s = lo; s < hi; s++) dot[s] += xv * v[s];
+            /* whole columns next to one another in r's list, up to four in one pass over dot:
+               each entry still adds them one at a time in column order */
+            const double* v[4];
+            double x[4];
+            int m = 0;
+            while (m < 4 && k < ptr[r + 1] && cdense[ind[k]] >= 0) {
+                v[m] = dense + (Py_ssize_t) cdense[ind[k]] * ldd;
+                x[m++] = data[k++];
+            }
+            k--;                  /* the loop's k++ */
+            gl_add_whole(lo, hi, m, v, x, dot);
             continue;
         }
         if (lo > 0) {             /* the first of the column's rows at or past lo */
