@@ -212,21 +212,11 @@ static void gl_kblock_csr(int kind, Py_ssize_t d, double gamma, double coef0, in
         for (k = r0; k < r1; k++) w[ind[k]] = 0.0;
 }
 
-/* The inner products of row r with the data rows s in [lo, hi) through the compressed
-   columns of the same data (CSC: column c holds the values cval[cptr[c] .. cptr[c + 1]) at
-   the data rows crow[...], increasing): dot[s] = <x_r, x_s>, the rest of dot untouched. The
-   columns with cdense[c] >= 0 are also kept whole, as row cdense[c] of the dense array (ldd
-   values per row; cdense NULL: none), and are added as such, which streams where the
-   compressed column would scatter. Each entry adds the products of the columns the two rows
-   share in increasing column order (a whole column's other entries add zeros, which leave a
-   sum unchanged): the sum gl_csr_dot_w and gl_csr_dot_merge form, so the values are theirs
-   bit for bit. The work is the number of those products, sum over r's columns of the
-   column's nonzeros, where the scatter buffer reads every nonzero of every row. */
 /* dot[s] += x[0] v[0][s], then x[1] v[1][s], ... (m of them, 1 to 4) for s in [lo, hi): one
    read and one write of dot for the m columns, the same sums as m passes. */
-static inline __attribute__((always_inline)) void gl_add_whole(Py_ssize_t lo, Py_ssize_t hi, int m,
-                                                               const double* const* v,
-                                                               const double* x, double* dot) {
+static inline __attribute__((always_inline)) void gl_add_whole(
+        Py_ssize_t lo, Py_ssize_t hi, int m, const double* const* v, const double* x,
+        double* dot) {
     double* __restrict out = dot;
     const double* __restrict v0 = v[0];
     const double* __restrict v1 = m > 1 ? v[1] : v[0];
@@ -264,7 +254,18 @@ static inline __attribute__((always_inline)) void gl_add_whole(Py_ssize_t lo, Py
     }
 }
 
-/* (a target_clones function: never inlined into the callers built with fused multiply-adds) */
+/* The inner products of row r with the data rows s in [lo, hi) through the compressed
+   columns of the same data (CSC: column c holds the values cval[cptr[c] .. cptr[c + 1]) at
+   the data rows crow[...], increasing): dot[s] = <x_r, x_s>, the rest of dot untouched. The
+   columns with cdense[c] >= 0 are also kept whole, as row cdense[c] of the dense array (ldd
+   values per row; cdense NULL: none), and are added as such, which streams where the
+   compressed column would scatter. Each entry adds the products of the columns the two rows
+   share in increasing column order (a whole column's other entries add zeros, which leave a
+   sum unchanged): the sum gl_csr_dot_w and gl_csr_dot_merge form, so the values are theirs
+   bit for bit. The work is the number of those products, sum over r's columns of the
+   column's nonzeros, where the scatter buffer reads every nonzero of every row. (A
+   target_clones function is not inlined, so its sums never take the fused multiply-adds
+   of gl_kgrad_csc, which calls it.) */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -422,12 +423,14 @@ static void gl_kgrad_csr(int kind, Py_ssize_t d, double gamma, double coef0, int
         if (cu[e] != 0.0) gl_axpy_lanes(j0, j1, cu[e], tb, B);
     }
 }
+
 /* gl_kgrad_csr through the compressed columns, by data row: A[s] += sum_e cf[e] K(x_{rows[e]},
    x_s) and B[s] += sum_e cu[e] K(x_{rows[e]}, x_s) for the data rows s in [lo, hi), the sums
-   over e in order (the columns as gl_csc_dots takes them); dot and tb scratch vectors of n values of which [lo, hi) is used. Entry s
-   gets gl_kgrad_csr's terms in gl_kgrad_csr's order through the same gl_axpy_lanes (compiled
-   as gl_kgrad_csr is, with fused multiply-adds where the target has them), so the two agree
-   bit for bit, and the sums do not depend on the split of the rows between threads. */
+   over e in order (the columns as gl_csc_dots takes them); dot and tb are scratch vectors of
+   n values of which [lo, hi) is used. Entry s gets gl_kgrad_csr's terms in gl_kgrad_csr's
+   order through the same gl_axpy_lanes (compiled as gl_kgrad_csr is, with fused multiply-adds
+   where the target has them), so the two agree bit for bit, and the sums do not depend on the
+   split of the rows between threads. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
