@@ -462,14 +462,22 @@ cdef inline void _kcols(const KData* k, Py_ssize_t r, const double* yv, double y
                   k.sqv, yv, yr, j0, j1, out, outf)
 
 
-cdef inline bint _columns_pay(const KData* k, Py_ssize_t r, Py_ssize_t length) noexcept nogil:
-    """Whether the sparse column of row r over ``length`` positions is cheaper through the
-    compressed columns than through the rows (the values are the same either way)."""
+cdef inline bint _columns_cheaper(const KData* k, double work, double count,
+                                  double length) noexcept nogil:
+    """Whether ``count`` sparse columns over ``length`` positions each, whose rows' columns
+    cost ``work`` together (KData.csc_work), are cheaper through the compressed columns than
+    through the rows (the values are the same either way)."""
     if k.dots == NULL:
         return False
     if k.csc_always:
         return True
-    return COLUMNS_COST * k.csc_work[r] + COLUMNS_ZERO_COST * k.n < k.nnz_row * length
+    return COLUMNS_COST * work + COLUMNS_ZERO_COST * count * k.n < k.nnz_row * count * length
+
+
+cdef inline bint _columns_pay(const KData* k, Py_ssize_t r, Py_ssize_t length) noexcept nogil:
+    """Whether the sparse column of row r over ``length`` positions is cheaper through the
+    compressed columns."""
+    return _columns_cheaper(k, k.csc_work[r] if k.dots != NULL else 0.0, 1.0, <double> length)
 
 
 cdef void _fill_by_columns(const KData* k, int r, const double* yv, double yr, const int* rows,
@@ -2289,7 +2297,7 @@ cdef class SMOEngine:
                 nth = 1
             nblk = (ld + GL_BLOCK - 1) // GL_BLOCK
             if self.kd.sparse:
-                self._grad_pass_sparse(rows, cf, cu, ne, A, B, nth)
+                self._grad_pass_sparse(rows, cf, cu, ne, A, B, tmp, nth)
             else:
                 if nth == 1:
                     for b in range(nblk):
@@ -2317,32 +2325,28 @@ cdef class SMOEngine:
         through the compressed columns (as _columns_pay decides for one column)."""
         cdef Py_ssize_t e
         cdef double work = 0.0
-        if self.kd.dots == NULL:
-            return False
-        if self.kd.csc_always:
-            return True
-        for e in range(ne):
-            work += self.kd.csc_work[rows[e]]
-        return (COLUMNS_COST * work + COLUMNS_ZERO_COST * <double> ne * self.kd.n
-                < self.kd.nnz_row * <double> ne * ld)
+        if self.kd.dots != NULL and not self.kd.csc_always:
+            for e in range(ne):
+                work += self.kd.csc_work[rows[e]]
+        return _columns_cheaper(&self.kd, work, <double> ne, <double> ld)
 
     cdef int _grad_pass_sparse(self, const int* rows, const double* cf, const double* cu,
-                               Py_ssize_t ne, double* A, double* B, int nth) except -1 nogil:
+                               Py_ssize_t ne, double* A, double* B, double* tb,
+                               int nth) except -1 nogil:
         """The exact gradient pass over sparse data: A and B (by position) summed by data row,
         in chunks of whole GL_BLOCK rows on the threads, through the compressed columns
         (gl_kgrad_csc) where that is cheaper, else from the rows (gl_kgrad_csr). Both add the
         same terms in the same order with the same loops over the same blocks of data rows,
-        so neither the method nor the threads change a bit of the result."""
-        cdef Py_ssize_t n = self.n, c, nchunk, j, lo, hi, nblk = (self.n + GL_BLOCK - 1) // GL_BLOCK
+        so neither the method nor the threads change a bit of the result. tb: scratch of at
+        least n values (indexed by data row, each chunk its own rows)."""
+        cdef Py_ssize_t n = self.n, c, nchunk, j, nblk = (self.n + GL_BLOCK - 1) // GL_BLOCK
         cdef bint by_row = not self.permuted    # gather mode: A and B are already by data row
         cdef bint columns = self._columns_pass(rows, ne, n)
         cdef double* Ar = A if by_row else <double*> calloc(max(n, 1), sizeof(double))
         cdef double* Br = B if by_row else <double*> calloc(max(n, 1), sizeof(double))
-        cdef double* tb = <double*> malloc(max(n, 1) * sizeof(double))
-        if Ar == NULL or Br == NULL or tb == NULL:
+        if Ar == NULL or Br == NULL:
             if not by_row:
                 free(Ar); free(Br)
-            free(tb)
             with gil:
                 raise MemoryError()
         # the columns' chunks: a few per thread, as each searches every column it reads for
@@ -2363,7 +2367,6 @@ cdef class SMOEngine:
                 A[j] = Ar[self.xrow[j]]
                 B[j] = Br[self.xrow[j]]
             free(Ar); free(Br)
-        free(tb)
         return 0
 
     cdef void _grad_chunk(self, bint columns, const int* rows, const double* cf, const double* cu,
